@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Sets up everything evalstream needs on a fresh machine, idempotently:
+# a virtual environment with the locked packages, evalstream itself, and the Kafka broker jars.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv="${EVALSTREAM_VENV:-.venv}"
+python="${PYTHON:-python3.11}"
+command -v "$python" >/dev/null || python=python3
+
+if [ ! -x "$venv/bin/python" ]; then
+  echo "creating the virtual environment $venv" >&2
+  "$python" -m venv "$venv"
+fi
+lock_hash=$(sha256sum requirements.lock | cut -c1-16)
+if [ "$(cat "$venv/.lock-hash" 2>/dev/null)" != "$lock_hash" ]; then
+  echo "installing the locked packages (the first time takes minutes: torch is large)" >&2
+  "$venv/bin/pip" install --quiet --upgrade pip
+  "$venv/bin/pip" install --quiet -r requirements.lock
+  echo "$lock_hash" > "$venv/.lock-hash"
+fi
+# evalstream itself, reinstalled each time so the venv runs this checkout's code.
+"$venv/bin/pip" install --quiet --no-deps --no-build-isolation --force-reinstall ./producer .
+infra/kafka/fetch.sh > /dev/null

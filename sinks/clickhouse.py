@@ -1,0 +1,115 @@
+"""ClickHouse sink over clickhouse-connect: `chdb:///abs/dir` (embedded) or `http(s)://` (server)."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from typing import Any, Mapping, Sequence
+
+import clickhouse_connect
+from clickhouse_connect.driver.client import Client
+
+from evalstream.sinks.migrate import migrate
+
+log = logging.getLogger("evalstream.sinks")
+
+TABLE = "scored_events"
+
+
+def connect(dsn: str) -> Client:
+    """A clickhouse-connect client. `chdb://` paths must be absolute; one process per chdb dir."""
+    if dsn.startswith("chdb://") and not dsn.startswith("chdb:///"):
+        raise ValueError(f"chdb DSN needs an absolute path, e.g. chdb:///var/lib/evalstream (got {dsn!r})")
+    return clickhouse_connect.get_client(dsn=dsn)
+
+
+class ClickHouseSink:
+    """Writes scored rows; idempotent under replays of the same source offsets.
+
+    Each row carries its source (topic, partition, offset). Kafka gives one partition to one
+    worker at a time and a worker writes a partition's rows in offset order, so before each
+    insert the sink reads the highest stored offset of the partition (a projection answers
+    from a few rows); only a batch that reaches below it can hold rows stored before (by a
+    worker killed before it committed), and those rows are dropped where the same event_id
+    is stored at the same offset. The insert also carries a deduplication token built from the offset range, so a
+    retried insert whose first try did land (a timeout after the server took it) is dropped
+    by ClickHouse itself.
+    """
+
+    def __init__(self, dsn: str, *, apply_migrations: bool = True) -> None:
+        self.dsn = dsn
+        self.client = connect(dsn)
+        if apply_migrations:
+            migrate(self.client)
+        self.columns = [
+            name
+            for name, default_kind in self.client.query(
+                "SELECT name, default_kind FROM system.columns WHERE database = currentDatabase() AND table = {t:String} ORDER BY position",
+                parameters={"t": TABLE},
+            ).result_rows
+            if default_kind not in ("MATERIALIZED", "ALIAS")
+        ]
+
+    def write(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Store rows; returns how many were new. Raises on failure: the caller retries."""
+        written = 0
+        for (topic, partition), part_rows in _by_source(rows).items():
+            fresh = self._not_yet_stored(topic, partition, part_rows)
+            if not fresh:
+                continue
+            token = f"{topic}:{partition}:{fresh[0]['source_offset']}-{fresh[-1]['source_offset']}:{len(fresh)}"
+            data = [[row.get(c, _MISSING) for c in self.columns] for row in fresh]
+            columns = self.columns
+            if any(v is _MISSING for r in data for v in r):
+                columns, data = _drop_missing(self.columns, data)
+            self.client.insert(TABLE, data, column_names=columns, settings={"insert_deduplication_token": token})
+            written += len(fresh)
+        return written
+
+    def _not_yet_stored(self, topic: str, partition: int, rows: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        rows = sorted(rows, key=lambda r: r["source_offset"])
+        source = {"t": topic, "p": partition}
+        high_water, count = self.client.query(
+            f"SELECT max(source_offset), count() FROM {TABLE} WHERE source_topic = {{t:String}} AND source_partition = {{p:UInt16}}",
+            parameters=source,
+        ).result_rows[0]
+        if count == 0 or rows[0]["source_offset"] > high_water:
+            return rows  # the common case: nothing of this batch can be stored yet
+        # A replay (a restarted worker) or a recreated topic whose offsets start again: skip a row
+        # only where the same event is stored at the same offset.
+        stored = set(
+            self.client.query(
+                f"SELECT source_offset, toString(event_id) FROM {TABLE} WHERE source_topic = {{t:String}} "
+                "AND source_partition = {p:UInt16} AND source_offset BETWEEN {lo:UInt64} AND {hi:UInt64}",
+                parameters={**source, "lo": rows[0]["source_offset"], "hi": min(rows[-1]["source_offset"], high_water)},
+            ).result_rows
+        )
+        fresh = [r for r in rows if (r["source_offset"], str(r["event_id"])) not in stored]
+        if len(fresh) < len(rows):
+            log.info("skipped %d rows of %s[%d] stored by an earlier run", len(rows) - len(fresh), topic, partition)
+        return fresh
+
+    def query(self, sql: str, parameters: Mapping[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
+        result = self.client.query(sql, parameters=parameters)
+        return list(result.column_names), [tuple(r) for r in result.result_rows]
+
+    def close(self) -> None:
+        self.client.close()
+
+
+_MISSING = object()
+
+
+def _by_source(rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, int], list[Mapping[str, Any]]]:
+    grouped: dict[tuple[str, int], list[Mapping[str, Any]]] = defaultdict(list)
+    for row in rows:
+        grouped[(row["source_topic"], row["source_partition"])].append(row)
+    return grouped
+
+
+def _drop_missing(columns: list[str], data: list[list[Any]]) -> tuple[list[str], list[list[Any]]]:
+    """Leave out columns no row supplies, so ClickHouse fills their defaults."""
+    keep = [i for i, c in enumerate(columns) if any(r[i] is not _MISSING for r in data)]
+    if any(r[i] is _MISSING for r in data for i in keep):
+        raise ValueError("rows in one batch must supply the same columns")
+    return [columns[i] for i in keep], [[r[i] for i in keep] for r in data]

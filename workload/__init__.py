@@ -1,0 +1,1 @@
+"""A seeded generator of realistic GenAI events, and the sample workload it produced (sample_events.jsonl.gz)."""
