@@ -46,7 +46,8 @@ def produce(
     from evalstream.streams.jsonl import count_lines, read_lines
 
     kafka = _kafka(bootstrap)
-    extra = {k: v for k, v in kafka.librdkafka().items() if k != "bootstrap.servers"}
+    # log_level 3: librdkafka's start-up retries ("coordinator load in progress") are not news here.
+    extra = {**{k: v for k, v in kafka.librdkafka().items() if k != "bootstrap.servers"}, "log_level": 3}
     producer = EventProducer(kafka.bootstrap, topic=topic, extra_config=extra)
     total = count_lines(file)
     started = time.perf_counter()

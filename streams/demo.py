@@ -25,7 +25,7 @@ SELECT model,
        round(avg(latency_ms)) AS mean_latency_ms,
        sum(input_tokens + output_tokens) AS tokens,
        countIf(tokens_estimated) AS tokens_estimated,
-       if(countIf(cost_usd IS NULL) = count(), 'unknown', toString(sum(cost_usd))) AS cost_usd,
+       if(countIf(cost_usd IS NULL) = count(), 'unknown', toString(sum(cost_usd))) AS total_cost_usd,
        countIf(cost_usd IS NULL) AS cost_unknown
 FROM scored_events
 GROUP BY model
