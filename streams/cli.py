@@ -17,7 +17,9 @@ from rich.table import Table
 from evalstream.streams.settings import KafkaSettings, WorkerSettings
 
 app = typer.Typer(help="Streaming evaluation and monitoring for GenAI applications.", no_args_is_help=True, add_completion=False)
-console = Console(stderr=True)
+# Piped output (logs, CI) gets room for the tables instead of the 80 columns rich assumes.
+console = Console(stderr=True, width=None if sys.stderr.isatty() else 130)
+stdout = Console(width=None if sys.stdout.isatty() else 130)
 
 Bootstrap = typer.Option(None, "--bootstrap", help="Kafka bootstrap HOST:PORT [env EVALSTREAM_KAFKA_BOOTSTRAP]")
 ClickHouseDsn = typer.Option(None, "--clickhouse", help="chdb:///abs/dir or http(s)://user:pass@host:8123/db [env EVALSTREAM_CLICKHOUSE]")
@@ -167,7 +169,7 @@ def query(
     table = Table(*columns)
     for row in result.result_rows:
         table.add_row(*(str(v) for v in row))
-    Console().print(table)
+    stdout.print(table)
 
 
 @app.command()
@@ -187,6 +189,26 @@ def schema(out: Path = typer.Argument(Path("producer/event.schema.json"), help="
 
     write_json_schema(out)
     console.print(f"wrote {out}")
+
+
+@app.command()
+def evaluate(
+    toxicity_set: Path = typer.Option(Path("tests/data/toxicity_eval.jsonl"), exists=True, dir_okay=False),
+    faithfulness_set: Path = typer.Option(Path("tests/data/faithfulness_eval.jsonl"), exists=True, dir_okay=False),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="also write the figures here"),
+) -> None:
+    """Score the hand-labeled sets: ROC-AUC and precision/recall at the default thresholds."""
+    from dataclasses import asdict
+
+    from evalstream.streams.quality import measure_all
+
+    results = measure_all(toxicity_set, faithfulness_set)
+    table = Table("scorer", "dataset", "n", "ROC-AUC", "flags", "threshold", "precision", "recall", title="scorer quality")
+    for q in results:
+        table.add_row(q.scorer, q.dataset, str(q.n), f"{q.roc_auc:.3f}", q.positive, f"{q.threshold:.2f}", f"{q.precision:.3f}", f"{q.recall:.3f}")
+    stdout.print(table)
+    if json_out:
+        json_out.write_text(json.dumps([asdict(q) for q in results], indent=2) + "\n")
 
 
 @app.command()

@@ -21,12 +21,12 @@ from evalstream.streams.settings import KafkaSettings, WorkerSettings
 SUMMARY_SQL = """
 SELECT model,
        count() AS events,
-       countIf(has_context) AS with_context,
-       round(avg(latency_ms)) AS mean_latency_ms,
-       sum(input_tokens + output_tokens) AS tokens,
-       countIf(tokens_estimated) AS tokens_estimated,
-       if(countIf(cost_usd IS NULL) = count(), 'unknown', toString(sum(cost_usd))) AS total_cost_usd,
-       countIf(cost_usd IS NULL) AS cost_unknown
+       round(100 * avg(toxic), 1) AS `toxic %`,
+       round(avgOrNull(faithfulness), 3) AS faithfulness,
+       round(avg(relevance), 3) AS relevance,
+       round(quantile(0.95)(latency_ms)) AS `p95 ms`,
+       if(countIf(cost_usd IS NULL) = count(), 'unknown', toString(round(sum(cost_usd), 4))) AS `cost $`,
+       countIf(tokens_estimated) AS `tokens est.`
 FROM scored_events
 GROUP BY model
 ORDER BY events DESC

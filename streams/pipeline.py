@@ -119,3 +119,23 @@ def to_row(event: GenAIEvent, scores: dict[str, Any], source: SourceRecord) -> d
         "source_partition": source.partition,
         "source_offset": source.offset,
     }
+
+
+# What the drift detectors read from genai.scores: the key dimensions and the scores, no text.
+SCORE_RECORD_FIELDS = (
+    "event_id", "ts", "tenant", "app", "environment", "region", "use_case", "provider", "model",
+    "prompt_id", "prompt_version", "toxicity", "toxic", "prompt_toxicity", "faithfulness",
+    "relevance", "cost_usd", "cost_unknown_model", "latency_ms", "finish_reason", "error_type",
+)
+
+
+def score_record(row: dict[str, Any]) -> bytes:
+    record = {k: row.get(k) for k in SCORE_RECORD_FIELDS}
+    record["event_id"] = str(record["event_id"])
+    record["ts"] = row["ts"].isoformat()
+    record["cost_usd"] = None if row.get("cost_usd") is None else str(row["cost_usd"])
+    return json.dumps(record).encode()
+
+
+def score_key(row: dict[str, Any]) -> bytes:
+    return f"{row['tenant']}/{row['app']}".encode()

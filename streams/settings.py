@@ -44,6 +44,9 @@ class WorkerSettings(BaseSettings):
     group_id: str = "evalstream-workers"
     events_topic: str = EVENTS_TOPIC
     dlq_topic: str = DLQ_TOPIC
+    scores_topic: str = SCORES_TOPIC
+    alerts_topic: str = ALERTS_TOPIC
+    drift: bool = True  # run the drift detectors in the workers
     partitions: int = Field(default=4, ge=1)
     batch_max_events: int = Field(default=256, ge=1)
     batch_max_seconds: float = Field(default=0.5, gt=0)

@@ -24,7 +24,8 @@ import faust
 from mode.utils.times import Seconds
 
 from evalstream.sinks import ClickHouseSink
-from evalstream.streams.pipeline import DeadLetter, Pipeline, SourceRecord
+from evalstream.streams.drift import install_drift
+from evalstream.streams.pipeline import DeadLetter, Pipeline, SourceRecord, score_key, score_record
 from evalstream.streams.settings import KafkaSettings, WorkerSettings
 
 log = logging.getLogger("evalstream.worker")
@@ -50,6 +51,7 @@ class BatchWriter:
         pipeline: Pipeline,
         sink: ClickHouseSink,
         send_dead_letter: Callable[[DeadLetter], Awaitable[Any]],
+        publish_scores: Callable[[list[dict[str, Any]]], Awaitable[Any]],
         *,
         max_events: int,
         max_seconds: float,
@@ -57,6 +59,7 @@ class BatchWriter:
         self.pipeline = pipeline
         self.sink = sink
         self.send_dead_letter = send_dead_letter
+        self.publish_scores = publish_scores
         self.max_events = max_events
         self.max_seconds = max_seconds
         self.stats = WorkerStats()
@@ -102,6 +105,7 @@ class BatchWriter:
                 await self.send_dead_letter(dead)
             if not await self._write_until_stored(result.rows):
                 return  # stopping with storage down: leave unacked, the next run replays them
+            await self.publish_scores(result.rows)
             assert self._stream is not None
             for event in events:
                 await self._stream.ack(event)
@@ -168,12 +172,19 @@ def build_app(settings: WorkerSettings, kafka: KafkaSettings, pipeline: Pipeline
         config={"max.message.bytes": str(16 * 1024 * 1024)},
     )
 
+    scores_topic = app.topic(settings.scores_topic, value_type=bytes, key_type=bytes, partitions=settings.partitions)
+
     async def send_dead_letter(dead: DeadLetter) -> None:
         delivered = await dlq_topic.send(key=dead.record.key, value=dead.to_json())
         await delivered  # the bad event is acked only once its dead letter is in Kafka
 
+    async def publish_scores(rows: list[dict[str, Any]]) -> None:
+        """Compact score records for the drift detectors, delivered before the batch is acked."""
+        pending = [await scores_topic.send(key=score_key(row), value=score_record(row)) for row in rows]
+        await asyncio.gather(*pending)
+
     writer = BatchWriter(
-        pipeline, sink, send_dead_letter, max_events=settings.batch_max_events, max_seconds=settings.batch_max_seconds
+        pipeline, sink, send_dead_letter, publish_scores, max_events=settings.batch_max_events, max_seconds=settings.batch_max_seconds
     )
 
     @app.agent(events_topic, concurrency=1)
@@ -186,8 +197,12 @@ def build_app(settings: WorkerSettings, kafka: KafkaSettings, pipeline: Pipeline
         writer.flush_if_due()
 
     @app.task
-    async def declare_dead_letter_topic() -> None:
+    async def declare_topics() -> None:
         await dlq_topic.maybe_declare()
+        await scores_topic.maybe_declare()
+
+    if settings.drift:
+        install_drift(app, settings, scores_topic)
 
     @app.timer(interval=10.0)
     async def report_progress() -> None:

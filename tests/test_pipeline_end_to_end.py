@@ -5,12 +5,20 @@ from __future__ import annotations
 import json
 import time
 
+from decimal import Decimal
+
 from confluent_kafka import Producer
 
 from conftest import Flow, make_event
-from evalstream.producer import EventProducer
+from evalstream.producer import EventProducer, GenAIEvent
+from evalstream.scorers.cost import CostScorer
 
 N = 2_000
+
+
+def sum_cost(events: list[dict]) -> Decimal:
+    scores = CostScorer().score([GenAIEvent.model_validate(e) for e in events])
+    return sum((s["cost_usd"] for s in scores), Decimal(0))
 
 
 def produce(flow: Flow, events: list[dict]) -> None:
@@ -31,6 +39,12 @@ def test_every_produced_event_is_stored_exactly_once(flow: Flow) -> None:
     assert row == {"n": N, "ids": N, "unpriced": 0}
     stored_ids = {r["event_id"] for r in flow.query("SELECT toString(event_id) AS event_id FROM scored_events")}
     assert stored_ids == {e["event_id"] for e in events}
+    (scores,) = flow.query(
+        "SELECT countIf(faithfulness IS NULL) AS no_faithfulness, min(relevance) > 0 AS relevant, "
+        "max(toxicity) < 0.5 AS polite, length(any(scorers)) AS scorers, sum(cost_usd) AS cost FROM scored_events"
+    )
+    assert Decimal(scores.pop("cost")) == sum_cost(events)  # exact: no float on the way
+    assert scores == {"no_faithfulness": 0, "relevant": 1, "polite": 1, "scorers": 4}
 
 
 def test_worker_killed_mid_stream_loses_and_duplicates_nothing(flow: Flow) -> None:

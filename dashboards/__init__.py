@@ -1,0 +1,1 @@
+"""Grafana dashboards as code over ClickHouse, their provisioning, and the push command."""

