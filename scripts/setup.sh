@@ -18,6 +18,11 @@ if [ "$(cat "$venv/.lock-hash" 2>/dev/null)" != "$lock_hash" ]; then
   "$venv/bin/pip" install --quiet -r requirements.lock
   echo "$lock_hash" > "$venv/.lock-hash"
 fi
-# evalstream itself, reinstalled each time so the venv runs this checkout's code.
-"$venv/bin/pip" install --quiet --no-deps --no-build-isolation --force-reinstall ./producer .
+# evalstream itself, editable: the venv runs this checkout's code; reinstalled when its packaging changes.
+project_hash=$(cat pyproject.toml producer/pyproject.toml | sha256sum | cut -c1-16)
+if [ "$(cat "$venv/.project-hash" 2>/dev/null)" != "$project_hash" ]; then
+  "$venv/bin/pip" install --no-deps --no-build-isolation -e ./producer -e . > "$venv/install.log" 2>&1 \
+    || { cat "$venv/install.log" >&2; exit 1; }
+  echo "$project_hash" > "$venv/.project-hash"
+fi
 infra/kafka/fetch.sh > /dev/null
