@@ -24,6 +24,16 @@ class Scorer(Protocol):
     def score(self, events: Sequence[GenAIEvent]) -> list[Scores]: ...
 
 
+@runtime_checkable
+class Reviewer(Protocol):
+    """Runs after the scorers and reads their scores (e.g. an LLM judge sampling what they flag)."""
+
+    name: str
+    version: str
+
+    def review(self, events: Sequence[GenAIEvent], scores: Sequence[Scores]) -> list[Scores]: ...
+
+
 class ScorerSet:
     """Runs independent scorers on the same batch at the same time and merges their results.
 
@@ -31,16 +41,17 @@ class ScorerSet:
     release the GIL.
     """
 
-    def __init__(self, scorers: Sequence[Scorer]) -> None:
-        names = [s.name for s in scorers]
+    def __init__(self, scorers: Sequence[Scorer], reviewers: Sequence[Reviewer] = ()) -> None:
+        names = [s.name for s in (*scorers, *reviewers)]
         if len(set(names)) != len(names):
             raise ValueError(f"scorer names must be unique, got {names}")
         self.scorers = list(scorers)
+        self.reviewers = list(reviewers)
         self._pool = ThreadPoolExecutor(max_workers=max(1, len(self.scorers)), thread_name_prefix="scorer")
 
     @property
     def versions(self) -> dict[str, str]:
-        return {s.name: s.version for s in self.scorers}
+        return {s.name: s.version for s in (*self.scorers, *self.reviewers)}
 
     def score(self, events: Sequence[GenAIEvent]) -> list[Scores]:
         if not events:
@@ -52,6 +63,9 @@ class ScorerSet:
             if len(results) != len(events):
                 raise RuntimeError(f"scorer {scorer.name} returned {len(results)} results for {len(events)} events")
             for row, result in zip(merged, results):
+                row.update(result)
+        for reviewer in self.reviewers:
+            for row, result in zip(merged, reviewer.review(events, merged)):
                 row.update(result)
         return merged
 

@@ -63,5 +63,7 @@ def faithfulness_quality(dataset: Path, scorers: dict[str, tuple[Callable[[list[
     out = []
     for name, (predict, threshold) in scorers.items():
         faithfulness = np.array(predict(events), dtype=float)
-        out.append(quality(name, dataset, unfaithful, 1.0 - faithfulness, 1.0 - threshold, "unfaithful"))
+        q = quality(name, dataset, unfaithful, 1.0 - faithfulness, 1.0 - threshold, "unfaithful")
+        q.threshold = threshold  # reported on the faithfulness scale: flagged below it
+        out.append(q)
     return out

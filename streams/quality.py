@@ -11,6 +11,7 @@ def measure_all(toxicity_set: Path, faithfulness_set: Path) -> list[Quality]:
     from profanity_check import predict_prob
 
     from evalstream.scorers.embeddings import Embedder
+    from evalstream.scorers.factcheck import FactCheckSupport
     from evalstream.scorers.faithfulness import CosineSupport, FaithfulnessScorer
     from evalstream.scorers.toxicity import ToxicityHead
 
@@ -24,9 +25,13 @@ def measure_all(toxicity_set: Path, faithfulness_set: Path) -> list[Quality]:
         },
     )
     cosine = FaithfulnessScorer(CosineSupport(embedder))
+    factcheck = FaithfulnessScorer(FactCheckSupport(embedder))
     results += faithfulness_quality(
         faithfulness_set,
-        {"faithfulness: cosine-minilm (default)": (lambda events: _faithfulness(cosine, events), cosine.support_model.threshold)},
+        {
+            "faithfulness: factcheck (default)": (lambda events: _faithfulness(factcheck, events), factcheck.support_model.threshold),
+            "faithfulness: cosine-minilm (baseline)": (lambda events: _faithfulness(cosine, events), cosine.support_model.threshold),
+        },
     )
     return results
 

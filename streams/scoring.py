@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from evalstream.scorers import ScorerSet
@@ -24,6 +24,15 @@ class ScoringSettings(BaseSettings):
     detoxify_config_dir: Path | None = None  # its architecture's config.json + tokenizer files
     detoxify_confirm_above: float = 0.2
     detoxify_sample_rate: float = 0.02
+    # factcheck (offline default) | cosine (baseline) | nli:/path/to/cross-encoder (a local directory)
+    faithfulness_model: str = "factcheck"
+    # The LLM judge (off unless a URL is set): an OpenAI-compatible chat-completions endpoint.
+    judge_url: str | None = None
+    judge_model: str = "gpt-4o-mini"
+    judge_api_key: SecretStr | None = None
+    judge_sample_rate: float = 0.05
+    judge_budget_per_hour: int = 500
+    judge_timeout_s: float = 20.0
 
 
 def default_scorers(settings: ScoringSettings | None = None) -> ScorerSet:
@@ -36,7 +45,7 @@ def default_scorers(settings: ScoringSettings | None = None) -> ScorerSet:
         scorers.append(CostScorer())
     if set(settings.scorers) & {"toxicity", "faithfulness", "relevance"}:
         from evalstream.scorers.embeddings import Embedder
-        from evalstream.scorers.faithfulness import CosineSupport, FaithfulnessScorer
+        from evalstream.scorers.faithfulness import FaithfulnessScorer
         from evalstream.scorers.relevance import RelevanceScorer
         from evalstream.scorers.toxicity import ToxicityScorer
 
@@ -51,10 +60,41 @@ def default_scorers(settings: ScoringSettings | None = None) -> ScorerSet:
                 )
             )
         if "faithfulness" in settings.scorers:
-            scorers.append(FaithfulnessScorer(CosineSupport(embedder)))
+            scorers.append(FaithfulnessScorer(_support_model(settings, embedder)))
         if "relevance" in settings.scorers:
             scorers.append(RelevanceScorer(embedder))
-    return ScorerSet(scorers)
+    return ScorerSet(scorers, reviewers=[_judge(settings)] if settings.judge_url else [])
+
+
+def _judge(settings: ScoringSettings):
+    from evalstream.scorers.llm_judge import JudgeSettings, LLMJudge
+
+    return LLMJudge(
+        JudgeSettings(
+            base_url=settings.judge_url or "",
+            model=settings.judge_model,
+            api_key=settings.judge_api_key.get_secret_value() if settings.judge_api_key else None,
+            sample_rate=settings.judge_sample_rate,
+            budget_per_hour=settings.judge_budget_per_hour,
+            timeout_s=settings.judge_timeout_s,
+        )
+    )
+
+
+def _support_model(settings: ScoringSettings, embedder):
+    from evalstream.scorers.factcheck import FactCheckSupport
+    from evalstream.scorers.faithfulness import CosineSupport
+
+    choice = settings.faithfulness_model
+    if choice == "factcheck":
+        return FactCheckSupport(embedder)
+    if choice == "cosine":
+        return CosineSupport(embedder)
+    if choice.startswith("nli:"):
+        from evalstream.scorers.nli import CrossEncoderSupport
+
+        return CrossEncoderSupport(Path(choice.removeprefix("nli:")), embedder, device=embedder.device)
+    raise ValueError(f"EVALSTREAM_FAITHFULNESS_MODEL={choice!r}: use factcheck, cosine or nli:/path/to/model")
 
 
 def _detoxify(settings: ScoringSettings, device: str):

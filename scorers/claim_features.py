@@ -1,0 +1,98 @@
+"""Features of one claim against its context that expose a changed fact.
+
+Embedding similarity sees the topic; these look at what a one-fact change alters: numbers
+(with their units), dates, names, negation, and words that appear nowhere in the context,
+each measured against the whole context and against the context sentence the claim aligns
+with best (and its neighbours).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+# The claim's cosine to its best match is used only to find that match: as a feature it taught
+# the model "a near-copy is suspicious" (true of the hard set, false of real answers that
+# quote their source), so that a verbatim quote was flagged.
+FEATURES = (
+    "numbers_not_in_context",
+    "numbers_not_near_match",
+    "has_number",
+    "number_units_not_in_context",
+    "dates_not_in_context",
+    "names_not_in_context",
+    "new_words_share",
+    "new_words_near_match_share",
+    "claim_negated",
+    "match_negated",
+    "negation_differs_from_match",
+    "negation_differs_from_window",
+    "claim_words",
+)
+
+NUMBER_WORDS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "hundred": 100, "half": 50,
+}
+NEGATION = re.compile(
+    r"\b(not|no|never|none|nor|cannot|without|excluded?|except|neither|unless|only)\b|n't\b", re.IGNORECASE
+)
+DATE_WORDS = (
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday"
+).split()
+STOPWORDS = set(
+    "the a an and or of to in on for with by at from is are was were be been it its this that these those as "
+    "you your we our they their he she his her i can may will would should could must do does did has have had "
+    "not no".split()
+)
+
+
+def numbers(text: str) -> set[str]:
+    lowered = text.lower().replace(",", "")
+    found = set(re.findall(r"\d+(?:\.\d+)?", lowered))
+    found |= {str(v) for w, v in NUMBER_WORDS.items() if re.search(rf"\b{w}\b", lowered)}
+    return found
+
+
+def number_units(text: str) -> set[tuple[str, str]]:
+    return set(re.findall(r"(\d+(?:\.\d+)?)\s*(%|[a-z£$€]+)", text.lower().replace(",", "")))
+
+
+def names(text: str) -> set[str]:
+    """Capitalised words that do not start a sentence."""
+    return {w.lower() for w in re.findall(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z]+", text)} - {"yes", "no", "the"}
+
+
+def content_words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z]+", text.lower()) if w not in STOPWORDS and len(w) > 2}
+
+
+def claim_features(claim: str, premises: list[str], similarities: np.ndarray) -> list[float]:
+    """`premises`: the context's sentences in order; `similarities`: the claim's cosine to each."""
+    context = " ".join(premises)
+    best = int(np.argmax(similarities))
+    match = premises[best]
+    window = " ".join(premises[max(0, best - 1) : best + 2])
+    claim_numbers = numbers(claim)
+    claim_words = content_words(claim)
+    context_words = {w.lower() for w in re.findall(r"[A-Za-z]+", context)}
+    claim_dates = {d for d in DATE_WORDS if d in claim.lower()}
+    claim_negated = bool(NEGATION.search(claim))
+    match_negated = bool(NEGATION.search(match))
+    return [
+        len(claim_numbers - numbers(context)),
+        len(claim_numbers - numbers(window)),
+        float(bool(claim_numbers)),
+        len(number_units(claim) - number_units(context)),
+        len({d for d in claim_dates if d not in context.lower()}),
+        len(names(claim) - context_words),
+        len(claim_words - content_words(context)) / max(len(claim_words), 1),
+        len(claim_words - content_words(window)) / max(len(claim_words), 1),
+        float(claim_negated),
+        float(match_negated),
+        float(claim_negated != match_negated),
+        float(claim_negated != bool(NEGATION.search(window))),
+        float(len(claim_words)),
+    ]

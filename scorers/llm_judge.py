@@ -1,0 +1,153 @@
+"""An LLM judge of faithfulness over an OpenAI-compatible chat-completions API, for a sample.
+
+Score-aware sampling: every event the cheap scorers flag (unfaithful, toxic or off-topic) is
+judged, and a configured share of the rest; a budget caps the calls per rolling hour, and
+events past it are left unjudged (null), never guessed. Verdicts are stored beside the other
+scores (`judge_*`). Calls run concurrently, with a timeout and retries with backoff.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import httpx
+
+from evalstream.producer import GenAIEvent
+from evalstream.scorers.base import Scores
+
+log = logging.getLogger("evalstream.scorers.llm_judge")
+
+SYSTEM_PROMPT = (
+    "You check whether an assistant's answer is faithful to the retrieved context. A claim is "
+    "supported only if the context states it; a changed number, date, name, amount or negation "
+    "is unsupported. Reply with JSON only: "
+    '{"faithfulness": <0..1, 1 = every claim supported>, "unsupported": [<answer sentences not supported>], '
+    '"reason": "<one sentence>"}'
+)
+RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+
+
+@dataclass
+class JudgeSettings:
+    base_url: str  # e.g. https://api.openai.com/v1 or http://vllm:8000/v1
+    model: str
+    api_key: str | None = None
+    sample_rate: float = 0.05  # share of the unflagged events judged
+    budget_per_hour: int = 500
+    timeout_s: float = 20.0
+    retries: int = 3
+    concurrency: int = 4
+    faithfulness_below: float = 0.6  # what the cheap scorers' "flagged" means
+    relevance_below: float = 0.2
+
+
+class HourlyBudget:
+    def __init__(self, per_hour: int) -> None:
+        self.per_hour = per_hour
+        self._spent: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            while self._spent and now - self._spent[0] > 3600:
+                self._spent.popleft()
+            if len(self._spent) >= self.per_hour:
+                return False
+            self._spent.append(now)
+            return True
+
+
+class LLMJudge:
+    """A reviewer: it runs after the other scorers and reads their scores."""
+
+    name = "llm_judge"
+
+    def __init__(self, settings: JudgeSettings, *, seed: int = 0, transport: httpx.BaseTransport | None = None) -> None:
+        self.settings = settings
+        self.version = f"{settings.model}"
+        self.budget = HourlyBudget(settings.budget_per_hour)
+        self._sample = random.Random(seed)
+        headers = {"Authorization": f"Bearer {settings.api_key}"} if settings.api_key else {}
+        self._http = httpx.Client(base_url=settings.base_url.rstrip("/"), headers=headers, timeout=settings.timeout_s, transport=transport)
+        self._pool = ThreadPoolExecutor(max_workers=settings.concurrency, thread_name_prefix="judge")
+        self.calls = 0
+        self.failures = 0
+
+    def flagged(self, scores: Scores) -> bool:
+        s = self.settings
+        faithfulness = scores.get("faithfulness")
+        return bool(
+            scores.get("toxic")
+            or (faithfulness is not None and faithfulness < s.faithfulness_below)
+            or scores.get("relevance", 1.0) < s.relevance_below
+        )
+
+    def review(self, events: Sequence[GenAIEvent], scores: Sequence[Scores]) -> list[Scores]:
+        unjudged: Scores = {"judge_faithfulness": None, "judge_unsupported": [], "judge_reason": "", "judge_model": ""}
+        chosen = [
+            i for i, (event, score) in enumerate(zip(events, scores))
+            if event.context and event.response.strip() and (self.flagged(score) or self._sample.random() < self.settings.sample_rate)
+        ]
+        chosen = [i for i in chosen if self.budget.take()]
+        verdicts = dict(zip(chosen, self._pool.map(lambda i: self.judge(events[i]), chosen)))
+        return [verdicts.get(i) or dict(unjudged) for i in range(len(events))]
+
+    def judge(self, event: GenAIEvent) -> Scores | None:
+        context = "\n\n".join(f"[{n + 1}] {p}" for n, p in enumerate(event.context or []))
+        body = {
+            "model": self.settings.model,
+            "temperature": 0,
+            "response_format": {"type": "json_object"},
+            "messages": [
+                {"role": "system", "content": SYSTEM_PROMPT},
+                {"role": "user", "content": f"Context:\n{context}\n\nQuestion:\n{event.prompt}\n\nAnswer:\n{event.response}"},
+            ],
+        }
+        reply = self._post(body)
+        if reply is None:
+            return None
+        try:
+            verdict = json.loads(reply["choices"][0]["message"]["content"])
+            value = min(1.0, max(0.0, float(verdict["faithfulness"])))
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            self.failures += 1
+            log.warning("judge reply for %s was not the JSON asked for: %s", event.event_id, exc)
+            return None
+        return {
+            "judge_faithfulness": value,
+            "judge_unsupported": [str(s) for s in verdict.get("unsupported") or []],
+            "judge_reason": str(verdict.get("reason", ""))[:1000],
+            "judge_model": self.settings.model,
+        }
+
+    def _post(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        delay = 0.5
+        for attempt in range(self.settings.retries + 1):
+            self.calls += 1
+            try:
+                response = self._http.post("/chat/completions", json=body)
+                if response.status_code not in RETRY_STATUS:
+                    response.raise_for_status()
+                    return response.json()
+                problem = f"HTTP {response.status_code}"
+            except httpx.TransportError as exc:  # timeouts, refused connections
+                problem = type(exc).__name__
+            except httpx.HTTPStatusError as exc:  # 4xx other than the retryable: our request is wrong
+                self.failures += 1
+                log.error("judge refused the request: HTTP %s", exc.response.status_code)
+                return None
+            if attempt < self.settings.retries:
+                time.sleep(delay)
+                delay *= 2
+        self.failures += 1
+        log.warning("judge unavailable after %d tries (%s); event left unjudged", self.settings.retries + 1, problem)
+        return None
