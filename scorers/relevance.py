@@ -22,7 +22,7 @@ class RelevanceScorer:
         self.version = f"cosine-{embedder.name}"
 
     def score(self, events: Sequence[GenAIEvent]) -> list[Scores]:
-        prompts = self.embedder.encode([e.prompt for e in events])
-        responses = self.embedder.encode([e.response for e in events])
+        prompts = self.embedder.encode_documents([e.prompt for e in events])
+        responses = self.embedder.encode_documents([e.response for e in events])
         cosine = np.clip((prompts * responses).sum(axis=1), 0.0, 1.0)
         return [{"relevance": float(c) if e.response.strip() else 0.0} for c, e in zip(cosine, events)]

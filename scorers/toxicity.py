@@ -65,7 +65,7 @@ class ToxicityScorer:
 
     def score(self, events: Sequence[GenAIEvent]) -> list[Scores]:
         texts = [e.response for e in events] + [e.prompt for e in events]
-        probs = self.head.predict(self.embedder.encode(texts))
+        probs = self.head.predict(self.embedder.encode_documents(texts))
         tier = ["minilm-head"] * len(texts)
         if self.detoxify is not None:
             self._confirm_with_detoxify(texts, probs, tier)

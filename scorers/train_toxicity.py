@@ -59,7 +59,7 @@ def main() -> None:
 
     rows = [json.loads(line) for line in TRAIN.read_text().splitlines() if line.strip()]
     embedder = Embedder(device="cpu")
-    X = embedder.encode([r["text"] for r in rows]).astype(np.float64)
+    X = embedder.encode_documents([r["text"] for r in rows]).astype(np.float64)
     Y = {label: np.array([labels_of(r)[label] for r in rows]) for label in LABELS}
 
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=7)

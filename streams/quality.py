@@ -20,7 +20,7 @@ def measure_all(toxicity_set: Path, faithfulness_set: Path) -> list[Quality]:
     results = toxicity_quality(
         toxicity_set,
         {
-            "toxicity: minilm-head (default)": (lambda texts: head.predict(embedder.encode(texts))[:, 0], head.threshold),
+            "toxicity: minilm-head (default)": (lambda texts: head.predict(embedder.encode_documents(texts))[:, 0], head.threshold),
             "toxicity: alt-profanity-check": (lambda texts: predict_prob(texts), 0.5),
         },
     )

@@ -69,7 +69,7 @@ def test_default_toxicity_scorer_reaches_its_target_on_the_hard_labeled_set(embe
     scorer = ToxicityScorer(embedder)
     (quality,) = toxicity_quality(
         REPO / "tests/data/toxicity_eval.jsonl",
-        {"head": (lambda texts: scorer.head.predict(embedder.encode(texts))[:, 0], scorer.threshold)},
+        {"head": (lambda texts: scorer.head.predict(embedder.encode_documents(texts))[:, 0], scorer.threshold)},
     )
     assert quality.n >= 150
     assert quality.roc_auc >= 0.92, quality
