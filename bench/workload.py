@@ -25,7 +25,7 @@ def _sentences(text: str) -> list[str]:
     return [s.strip() + "." for s in text.split(".") if s.strip()]
 
 
-def bench_events(n: int, *, long_answers: bool = True, unique_passages: bool = False, seed: int = 11) -> list[GenAIEvent]:
+def bench_events(n: int, *, long_answers: bool = True, unique_passages: bool = False, seed: int = 11, tenant: str = "acme") -> list[GenAIEvent]:
     rng = random.Random(seed)
     models = list(MODELS)
     start = datetime(2026, 11, 20, 8, tzinfo=timezone.utc)
@@ -42,7 +42,7 @@ def bench_events(n: int, *, long_answers: bool = True, unique_passages: bool = F
         model = models[i % len(models)]
         events.append(
             GenAIEvent(
-                event_id=uuid.UUID(int=rng.getrandbits(128), version=4), ts=start + timedelta(seconds=i), tenant="acme",
+                event_id=uuid.UUID(int=rng.getrandbits(128), version=4), ts=start + timedelta(seconds=i), tenant=tenant,
                 app="support-bot", region="eu", use_case="rag-qa", provider=MODELS[model][0], model=model,
                 prompt_version="7", prompt=rng.choice(QUESTIONS), context=passages, response=response,
                 usage={"input_tokens": 900, "output_tokens": 210 if long_answers else 30},

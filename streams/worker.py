@@ -41,6 +41,10 @@ class WorkerStats:
     dead_lettered: int = 0
     batches: int = 0
     write_retries: int = 0
+    # Where the time goes, summed over batches.
+    score_seconds: float = 0.0
+    write_seconds: float = 0.0
+    publish_seconds: float = 0.0
 
 
 class BatchWriter:
@@ -97,15 +101,21 @@ class BatchWriter:
                 SourceRecord(e.message.topic, e.message.partition, e.message.offset, e.message.value, e.message.key)
                 for e in events
             ]
+            started = time.perf_counter()
             result = await loop.run_in_executor(self._pool, self.pipeline.process, records)
+            self.stats.score_seconds += time.perf_counter() - started
             for dead in result.dead_letters:
                 log.warning(
                     "dead-lettered %s[%d]@%d: %s", dead.record.topic, dead.record.partition, dead.record.offset, dead.invalid.reason
                 )
                 await self.send_dead_letter(dead)
+            started = time.perf_counter()
             if not await self._write_until_stored(result.rows):
                 return  # stopping with storage down: leave unacked, the next run replays them
+            self.stats.write_seconds += time.perf_counter() - started
+            started = time.perf_counter()
             await self.publish_scores(result.rows)
+            self.stats.publish_seconds += time.perf_counter() - started
             assert self._stream is not None
             for event in events:
                 await self._stream.ack(event)
@@ -207,7 +217,10 @@ def build_app(settings: WorkerSettings, kafka: KafkaSettings, pipeline: Pipeline
     @app.timer(interval=10.0)
     async def report_progress() -> None:
         s = writer.stats
-        log.info("consumed=%d stored=%d replayed=%d dead_lettered=%d batches=%d", s.consumed, s.stored, s.replayed, s.dead_lettered, s.batches)
+        log.info(
+            "consumed=%d stored=%d replayed=%d dead_lettered=%d batches=%d seconds: scoring=%.1f writing=%.1f publishing=%.1f",
+            s.consumed, s.stored, s.replayed, s.dead_lettered, s.batches, s.score_seconds, s.write_seconds, s.publish_seconds,
+        )
 
     return app, writer
 

@@ -183,3 +183,27 @@ def test_offline_score_command_writes_every_score_per_event(tmp_path: Path) -> N
         assert 0 <= row["toxicity"] <= 1 and 0 <= row["relevance"] <= 1
         assert row["scorers"]["toxicity"].startswith("minilm-head")
     assert rows[-1]["faithfulness"] is None and 0 <= rows[0]["faithfulness"] <= 1
+
+
+def test_onnx_int8_embeddings_agree_with_torch_and_the_export_is_cached() -> None:
+    from evalstream.scorers.onnx_encoder import quantized_model
+
+    texts = [
+        "Refunds reach the original card within 5 business days.",
+        "kill -9 the stuck worker process and restart the service",
+        "You are the most useless assistant I have ever used.",
+        "Die Rückgabe ist innerhalb von 14 Tagen möglich.",
+        " ".join(["The warranty covers manufacturing defects for two years but not accidental damage."] * 6),
+    ]
+    onnx, reference = Embedder(device="cpu", backend="onnx-int8"), Embedder(device="cpu", backend="torch")
+    agreement = (onnx.encode(texts) * reference.encode(texts)).sum(axis=1)
+    assert agreement.min() >= 0.98, agreement
+    exported = quantized_model(onnx.model_path)
+    before = exported.stat().st_mtime_ns
+    Embedder(device="cpu", backend="onnx-int8")
+    assert exported.stat().st_mtime_ns == before  # exported once, then reused
+
+
+def test_an_unknown_embedding_backend_is_refused() -> None:
+    with pytest.raises(ValueError, match="backend"):
+        Embedder(device="cpu", backend="tensorrt")
