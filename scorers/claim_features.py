@@ -9,6 +9,7 @@ with best (and its neighbours).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -49,46 +50,68 @@ STOPWORDS = set(
 )
 
 
+NUMBER_WORD = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")\b")
+DIGITS = re.compile(r"\d+(?:\.\d+)?")
+NUMBER_UNIT = re.compile(r"(\d+(?:\.\d+)?)\s*(%|[a-z£$€]+)")
+NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z]+")
+
+
 def numbers(text: str) -> set[str]:
     lowered = text.lower().replace(",", "")
-    found = set(re.findall(r"\d+(?:\.\d+)?", lowered))
-    found |= {str(v) for w, v in NUMBER_WORDS.items() if re.search(rf"\b{w}\b", lowered)}
-    return found
+    return set(DIGITS.findall(lowered)) | {str(NUMBER_WORDS[w]) for w in NUMBER_WORD.findall(lowered)}
 
 
 def number_units(text: str) -> set[tuple[str, str]]:
-    return set(re.findall(r"(\d+(?:\.\d+)?)\s*(%|[a-z£$€]+)", text.lower().replace(",", "")))
+    return set(NUMBER_UNIT.findall(text.lower().replace(",", "")))
 
 
 def names(text: str) -> set[str]:
     """Capitalised words that do not start a sentence."""
-    return {w.lower() for w in re.findall(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z]+", text)} - {"yes", "no", "the"}
+    return {w.lower() for w in NAME.findall(text)} - {"yes", "no", "the"}
 
 
 def content_words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z]+", text.lower()) if w not in STOPWORDS and len(w) > 2}
 
 
-def claim_features(claim: str, premises: list[str], similarities: np.ndarray) -> list[float]:
-    """`premises`: the context's sentences in order; `similarities`: the claim's cosine to each."""
-    context = " ".join(premises)
+@dataclass(frozen=True)
+class ContextFacts:
+    """What the claims of one response are checked against, computed once per event."""
+
+    premises: list[str]  # the context's sentences, in order
+    lowered: str
+    numbers: set[str]
+    number_units: set[tuple[str, str]]
+    words: set[str]
+    content_words: set[str]
+
+    @classmethod
+    def of(cls, premises: list[str]) -> ContextFacts:
+        text = " ".join(premises)
+        return cls(
+            premises, text.lower(), numbers(text), number_units(text),
+            {w.lower() for w in re.findall(r"[A-Za-z]+", text)}, content_words(text),
+        )
+
+
+def claim_features(claim: str, context: ContextFacts, similarities: np.ndarray) -> list[float]:
+    """`similarities`: the claim's cosine to each of the context's sentences."""
     best = int(np.argmax(similarities))
-    match = premises[best]
-    window = " ".join(premises[max(0, best - 1) : best + 2])
+    match = context.premises[best]
+    window = " ".join(context.premises[max(0, best - 1) : best + 2])
     claim_numbers = numbers(claim)
     claim_words = content_words(claim)
-    context_words = {w.lower() for w in re.findall(r"[A-Za-z]+", context)}
     claim_dates = {d for d in DATE_WORDS if d in claim.lower()}
     claim_negated = bool(NEGATION.search(claim))
     match_negated = bool(NEGATION.search(match))
     return [
-        len(claim_numbers - numbers(context)),
+        len(claim_numbers - context.numbers),
         len(claim_numbers - numbers(window)),
         float(bool(claim_numbers)),
-        len(number_units(claim) - number_units(context)),
-        len({d for d in claim_dates if d not in context.lower()}),
-        len(names(claim) - context_words),
-        len(claim_words - content_words(context)) / max(len(claim_words), 1),
+        len(number_units(claim) - context.number_units),
+        len({d for d in claim_dates if d not in context.lowered}),
+        len(names(claim) - context.words),
+        len(claim_words - context.content_words) / max(len(claim_words), 1),
         len(claim_words - content_words(window)) / max(len(claim_words), 1),
         float(claim_negated),
         float(match_negated),

@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from evalstream.scorers.claim_features import FEATURES, claim_features
+from evalstream.scorers.claim_features import FEATURES, ContextFacts, claim_features
 from evalstream.scorers.embeddings import Embedder
 from evalstream.scorers.sentences import split_sentences
 
@@ -35,7 +35,8 @@ def features_for(embedder: Embedder, items: Sequence[tuple[list[str], list[str]]
         claim_vecs = np.stack([next(vectors) for _ in claims])
         premise_vecs = np.stack([next(vectors) for _ in prem])
         sims = claim_vecs @ premise_vecs.T
-        out.append(np.array([claim_features(c, prem, sims[i]) for i, c in enumerate(claims)], dtype=np.float64))
+        facts = ContextFacts.of(prem)
+        out.append(np.array([claim_features(c, facts, sims[i]) for i, c in enumerate(claims)], dtype=np.float64))
     return out
 
 
