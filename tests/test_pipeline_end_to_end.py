@@ -127,3 +127,21 @@ def test_produce_returns_at_once_and_the_queue_stays_bounded_while_the_broker_is
     producer.flush(5.0)
     assert producer.stats.failed == 1_000
     assert producer.stats.dropped == 5_000
+
+
+def test_sigterm_stores_and_commits_the_batch_in_hand_then_exits(flow: Flow) -> None:
+    produce(flow, [make_event(i) for i in range(50)])
+    # A batch that would not be cut for minutes: only the shutdown path can store it.
+    worker = flow.start_worker(batch_max_events=10_000, batch_max_seconds=600)
+    deadline = time.monotonic() + 120
+    while "Worker]: Ready" not in flow.worker_log():
+        assert time.monotonic() < deadline and worker.poll() is None, flow.worker_log()[-2000:]
+        time.sleep(0.5)
+    time.sleep(5)  # the 50 events are fetched into the batch in hand
+    assert flow.committed() == 0
+    started = time.monotonic()
+    assert flow.stop_worker(worker, timeout=30) == 0
+    assert time.monotonic() - started < 30
+    assert flow.committed() == 50
+    (row,) = flow.query("SELECT count() AS n FROM scored_events")
+    assert row == {"n": 50}
