@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 import faust
-from mode.utils.times import Seconds
 
 from evalstream.sinks import ClickHouseSink
 from evalstream.streams.drift import install_drift

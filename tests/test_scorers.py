@@ -15,7 +15,7 @@ from evalstream.producer import GenAIEvent
 from evalstream.scorers import ScorerSet
 from evalstream.scorers.cost import CostScorer
 from evalstream.scorers.embeddings import Embedder
-from evalstream.scorers.evaluate import as_event, toxicity_quality
+from evalstream.scorers.evaluate import toxicity_quality
 from evalstream.scorers.faithfulness import CosineSupport, FaithfulnessScorer
 from evalstream.scorers.relevance import RelevanceScorer
 from evalstream.scorers.toxicity import LABELS, ToxicityScorer
