@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from evalstream.streams.cli_alerts import notify
 from evalstream.streams.settings import KafkaSettings, WorkerSettings
 
 app = typer.Typer(help="Streaming evaluation and monitoring for GenAI applications.", no_args_is_help=True, add_completion=False)
@@ -222,6 +223,13 @@ def demo(
     from evalstream.streams.demo import run_demo
 
     sys.exit(run_demo(_kafka(bootstrap), _worker_settings(clickhouse), events, timeout=timeout, console=console))
+
+
+from evalstream.streams.cli_dashboards import dashboards_app  # noqa: E402
+
+app.add_typer(dashboards_app, name="dashboards")
+
+app.command()(notify)
 
 
 def _progress() -> Progress:

@@ -1,0 +1,58 @@
+"""`evalstream notify`: deliver drift alerts from Kafka to Slack, PagerDuty, webhooks and the log."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from evalstream.streams.settings import KafkaSettings, WorkerSettings
+
+
+def notify(
+    bootstrap: Optional[str] = typer.Option(None, "--bootstrap", help="Kafka bootstrap HOST:PORT [env EVALSTREAM_KAFKA_BOOTSTRAP]"),
+    config: Optional[Path] = typer.Option(None, "--config", exists=True, dir_okay=False, help="notifiers YAML (default: the log only)"),
+    group_id: Optional[str] = typer.Option(None, help="consumer group (default: the config's, else evalstream-notifiers)"),
+    loglevel: str = typer.Option("info"),
+) -> None:
+    """Deliver alerts from genai.alerts to the configured channels until SIGTERM (an alert is committed once delivered or dead-lettered)."""
+    from confluent_kafka import Consumer, Producer
+
+    from evalstream.notifiers.config import ConfigError, load_config
+    from evalstream.notifiers.service import DeadLetters, Notifier, build_channel
+
+    logging.getLogger().setLevel(loglevel.upper())
+    for name in ("evalstream.notify", "evalstream.alerts"):
+        logging.getLogger(name).setLevel(loglevel.upper())
+    try:
+        settings = load_config(config)
+        channels = [build_channel(c) for c in settings.channels]
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2)
+    kafka = KafkaSettings(bootstrap=bootstrap) if bootstrap else KafkaSettings()
+    topic = settings.alerts_topic or WorkerSettings().alerts_topic
+    dlq_topic = settings.dlq_topic or f"{topic}.dlq"
+    consumer = Consumer(
+        {
+            **kafka.librdkafka(),
+            "group.id": group_id or settings.group_id or "evalstream-notifiers",
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+            "max.poll.interval.ms": 600_000,  # a delivery may retry with backoff for a while
+            "session.timeout.ms": 10_000,  # a dead notifier's alerts move to another one within seconds
+        }
+    )
+    producer = Producer({**kafka.librdkafka(), "enable.idempotence": True, "log_level": 3})
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    names = ", ".join(f"{c.name} ({c.config.type})" for c in channels)
+    logging.getLogger("evalstream.notify").info("notify: %s -> %s; dead letters to %s", topic, names, dlq_topic)
+    Notifier(consumer, DeadLetters(producer, dlq_topic), channels, topic).run(stop)
+    sys.exit(0)
