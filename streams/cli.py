@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from evalstream.streams.cli_alerts import notify
+from evalstream.streams.cli_dashboards import dashboards_app
 from evalstream.streams.settings import KafkaSettings, WorkerSettings
 
 app = typer.Typer(help="Streaming evaluation and monitoring for GenAI applications.", no_args_is_help=True, add_completion=False)
@@ -225,11 +226,8 @@ def demo(
     sys.exit(run_demo(_kafka(bootstrap), _worker_settings(clickhouse), events, timeout=timeout, console=console))
 
 
-from evalstream.streams.cli_dashboards import dashboards_app  # noqa: E402
-
-app.add_typer(dashboards_app, name="dashboards")
-
 app.command()(notify)
+app.add_typer(dashboards_app, name="dashboards")
 
 
 def _progress() -> Progress:
