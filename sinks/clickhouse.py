@@ -67,7 +67,8 @@ class ClickHouseSink:
         return written
 
     def _not_yet_stored(self, topic: str, partition: int, rows: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-        rows = sorted(rows, key=lambda r: r["source_offset"])
+        # One row per offset even if the consumer delivered an event twice within a batch.
+        rows = sorted({r["source_offset"]: r for r in rows}.values(), key=lambda r: r["source_offset"])
         source = {"t": topic, "p": partition}
         high_water, count = self.client.query(
             f"SELECT max(source_offset), count() FROM {TABLE} WHERE source_topic = {{t:String}} AND source_partition = {{p:UInt16}}",

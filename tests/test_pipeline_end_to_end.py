@@ -145,3 +145,27 @@ def test_sigterm_stores_and_commits_the_batch_in_hand_then_exits(flow: Flow) -> 
     assert flow.committed() == 50
     (row,) = flow.query("SELECT count() AS n FROM scored_events")
     assert row == {"n": 50}
+
+
+def test_the_sink_stores_an_offset_once_however_often_it_is_delivered(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    # In a subprocess: chdb allows one data directory per process.
+    code = f"""
+import json, uuid
+from datetime import datetime, timezone
+from evalstream.sinks import ClickHouseSink
+sink = ClickHouseSink("chdb://{tmp_path}/chdb")
+def row(offset, event_id):
+    return {{"event_id": event_id, "ts": datetime(2026, 11, 20, tzinfo=timezone.utc), "tenant": "acme", "app": "a", "environment": "prod",
+            "region": "eu", "use_case": "rag-qa", "provider": "openai", "model": "gpt-4o-mini", "prompt": "p", "response": "r",
+            "context": [], "has_context": False, "metadata": "{{}}", "source_topic": "t", "source_partition": 0, "source_offset": offset}}
+ids = [uuid.uuid4() for _ in range(6)]
+first = sink.write([row(i, ids[i]) for i in range(4)] + [row(2, ids[2])])      # offset 2 delivered twice
+replay = sink.write([row(i, ids[i]) for i in range(2, 6)])                     # a restarted worker replays 2..5
+print(json.dumps([first, replay, sink.query("SELECT count(), uniqExact(event_id) FROM scored_events")[1][0]]))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [4, 2, [6, 6]]
