@@ -21,6 +21,7 @@ from typing import Any
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from evalstream.notifiers.alert import Alert
+from evalstream.streams import faust_recovery
 from evalstream.streams.drift_engine import DriftEngine
 from evalstream.streams.policy import load_policy
 from evalstream.streams.settings import KafkaSettings
@@ -100,6 +101,7 @@ def ensure_topics(app: Any, topics: dict[str, dict[str, str]], partitions: int, 
 def install_drift(app: Any, settings: Any, scores_topic: Any) -> None:
     """Registers the drift agent and its tables on the workers' faust app."""
     policy = load_policy(DriftSettings().policy)  # a bad policy stops the worker here, with the reason
+    faust_recovery.install()  # tables bring faust's recovery into the workers: seek before resuming
     tables = {
         name: app.Table(f"drift-{name}", partitions=settings.partitions, help=help_)
         for name, help_ in (
@@ -137,6 +139,8 @@ def install_drift(app: Any, settings: Any, scores_topic: Any) -> None:
             for alert in engine.process(record, event.message.offset):
                 await publish(alert)
 
+    _debug_acks(app)
+
     @app.task
     async def declare_alerts_topic() -> None:
         await alerts_topic.maybe_declare()
@@ -151,3 +155,17 @@ def install_drift(app: Any, settings: Any, scores_topic: Any) -> None:
             log.info("drift: %s", " ".join(f"{k}={v}" for k, v in now.items()))
 
 
+
+
+def _debug_acks(app: Any) -> None:  # TEMPORARY
+    @app.timer(interval=2.0)
+    async def dump_acks() -> None:
+        c = app.consumer
+        for tp, acked in list(c._acked.items()):
+            if acked:
+                srt = sorted(acked)
+                dups = len(srt) - len(set(srt))
+                log.info("DEBUG %s committed=%s head=%s n=%d dups=%d read=%s", tp, c._committed_offset.get(tp), srt[:4], len(srt), dups, c._read_offset.get(tp))
+        for tp, gap in list(c._gap.items()):
+            if gap:
+                log.info("DEBUG GAP %s %s", tp, gap)
