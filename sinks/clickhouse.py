@@ -54,7 +54,7 @@ class ClickHouseSink:
         """Store rows; returns how many were new. Raises on failure: the caller retries."""
         written = 0
         for (topic, partition), part_rows in _by_source(rows).items():
-            fresh = self._not_yet_stored(topic, partition, part_rows)
+            fresh = self._new_event_ids(self._not_yet_stored(topic, partition, part_rows))
             if not fresh:
                 continue
             token = f"{topic}:{partition}:{fresh[0]['source_offset']}-{fresh[-1]['source_offset']}:{len(fresh)}"
@@ -88,6 +88,31 @@ class ClickHouseSink:
         fresh = [r for r in rows if (r["source_offset"], str(r["event_id"])) not in stored]
         if len(fresh) < len(rows):
             log.info("skipped %d rows of %s[%d] stored by an earlier run", len(rows) - len(fresh), topic, partition)
+        return fresh
+
+    def _new_event_ids(self, rows: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """Drops events a service sent twice: the same event_id (hence tenant and hour) is stored once.
+
+        The lookup follows the sort key (tenant, hour of ts, ..., event_id), so it reads a few granules.
+        """
+        unique = list({str(r["event_id"]): r for r in reversed(rows)}.values())[::-1]
+        if not unique:
+            return unique
+        stored = {
+            str(row[0])
+            for row in self.client.query(
+                f"SELECT event_id FROM {TABLE} WHERE tenant IN {{tenants:Array(String)}} "
+                "AND toStartOfHour(ts) IN {hours:Array(DateTime('UTC'))} AND event_id IN {ids:Array(UUID)}",
+                parameters={
+                    "tenants": sorted({r["tenant"] for r in unique}),
+                    "hours": sorted({r["ts"].replace(minute=0, second=0, microsecond=0) for r in unique}),
+                    "ids": [str(r["event_id"]) for r in unique],
+                },
+            ).result_rows
+        }
+        fresh = [r for r in unique if str(r["event_id"]) not in stored]
+        if len(fresh) < len(rows):
+            log.info("skipped %d rows whose event_id is already stored", len(rows) - len(fresh))
         return fresh
 
     def query(self, sql: str, parameters: Mapping[str, Any] | None = None) -> tuple[list[str], list[tuple]]:

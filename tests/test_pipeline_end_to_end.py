@@ -147,7 +147,7 @@ def test_sigterm_stores_and_commits_the_batch_in_hand_then_exits(flow: Flow) -> 
     assert row == {"n": 50}
 
 
-def test_the_sink_stores_an_offset_once_however_often_it_is_delivered(tmp_path) -> None:
+def test_the_sink_stores_an_offset_and_an_event_id_once_however_often_they_arrive(tmp_path) -> None:
     import subprocess
     import sys
 
@@ -164,8 +164,9 @@ def row(offset, event_id):
 ids = [uuid.uuid4() for _ in range(6)]
 first = sink.write([row(i, ids[i]) for i in range(4)] + [row(2, ids[2])])      # offset 2 delivered twice
 replay = sink.write([row(i, ids[i]) for i in range(2, 6)])                     # a restarted worker replays 2..5
-print(json.dumps([first, replay, sink.query("SELECT count(), uniqExact(event_id) FROM scored_events")[1][0]]))
+resent = sink.write([row(6, ids[0]), row(7, ids[1]), row(8, uuid.uuid4())])  # a service sent two events again
+print(json.dumps([first, replay, resent, sink.query("SELECT count(), uniqExact(event_id) FROM scored_events")[1][0]]))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == [4, 2, [6, 6]]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [4, 2, 1, [7, 7]]
