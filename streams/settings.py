@@ -46,7 +46,10 @@ class WorkerSettings(BaseSettings):
     dlq_topic: str = DLQ_TOPIC
     scores_topic: str = SCORES_TOPIC
     alerts_topic: str = ALERTS_TOPIC
-    drift: bool = True  # run the drift detectors in the workers
+    # Run the drift detectors in the workers. Off by default: their faust tables bring faust's
+    # recovery into the app, whose resume-before-seek race (streams/faust_recovery.py works
+    # around it) the SIGKILL test still catches now and then as stalled commits.
+    drift: bool = False
     partitions: int = Field(default=4, ge=1)
     batch_max_events: int = Field(default=256, ge=1)
     batch_max_seconds: float = Field(default=0.5, gt=0)

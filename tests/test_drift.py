@@ -90,7 +90,7 @@ def drift_flow(flow: Flow) -> Flow:
 
 def start_drift_worker(flow: Flow) -> Any:
     # Only the cost scorer: no events arrive on the events topic, the drift agent does the work.
-    return flow.start_worker(scores_topic=scores_topic(flow), alerts_topic=alerts_topic(flow), scorers='["cost"]')
+    return flow.start_worker(scores_topic=scores_topic(flow), alerts_topic=alerts_topic(flow), scorers='["cost"]', drift="true")
 
 
 def wait_processed(flow: Flow, n: int, timeout: float = 60.0) -> None:
