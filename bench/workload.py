@@ -1,6 +1,8 @@
 """Benchmark events: realistic shapes, seeded. Prompts, answers of ~200 tokens (or short ones), and
 3 retrieved passages per event drawn from a shared knowledge base, so passages repeat as they
-do in retrieval (or, for the cache comparison, made unique per event)."""
+do in retrieval (or, for the cache comparison, made unique per event). Answers restate the
+passages in the customer's terms (name, order, plan), so, as with a real model, an answer's
+sentences rarely repeat word for word and the embedding cache cannot skip them."""
 
 from __future__ import annotations
 
@@ -19,10 +21,18 @@ QUESTIONS = [
     "What happens to my data when I close my account?",
 ]
 LINKS = ["In short, ", "Also note that ", "To be precise, ", "As the policy puts it, ", "Keep in mind that ", ""]
+NAMES = ["Maria", "Jon", "Aiko", "Priya", "Lucas", "Fatima", "Wei", "Olga", "Kwame", "Sofia"]
+PLANS = ["free", "team", "business", "enterprise"]
 
 
 def _sentences(text: str) -> list[str]:
-    return [s.strip() + "." for s in text.split(".") if s.strip()]
+    return [s.strip() for s in text.split(".") if s.strip()]
+
+
+def _answer_sentence(rng: random.Random, sentence: str, name: str, order: int, plan: str) -> str:
+    detail = rng.choice([f", {name}", f" for order {order}", f" on your {plan} plan", f" (ticket {rng.randint(1000, 99999)})", ""])
+    link = rng.choice(LINKS)
+    return f"{link}{sentence[0].lower() + sentence[1:] if link else sentence}{detail}."
 
 
 def bench_events(n: int, *, long_answers: bool = True, unique_passages: bool = False, seed: int = 11, tenant: str = "acme") -> list[GenAIEvent]:
@@ -35,10 +45,9 @@ def bench_events(n: int, *, long_answers: bool = True, unique_passages: bool = F
         if unique_passages:
             passages = [f"{p} Reference {i}-{j}." for j, p in enumerate(passages)]
         pool = [s for p in passages for s in _sentences(p)]
-        if long_answers:  # ~200 tokens: eight to ten sentences restating the passages
-            response = " ".join(rng.choice(LINKS) + rng.choice(pool) for _ in range(rng.randint(8, 10)))
-        else:
-            response = rng.choice(pool)
+        name, order, plan = rng.choice(NAMES), rng.randint(100000, 999999), rng.choice(PLANS)
+        count = rng.randint(8, 10) if long_answers else 1  # ~200 tokens: eight to ten sentences
+        response = " ".join(_answer_sentence(rng, rng.choice(pool), name, order, plan) for _ in range(count))
         model = models[i % len(models)]
         events.append(
             GenAIEvent(
