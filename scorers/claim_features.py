@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -56,9 +57,12 @@ NUMBER_UNIT = re.compile(r"(\d+(?:\.\d+)?)\s*(%|[a-z£$€]+)")
 NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z]+")
 
 
-def numbers(text: str) -> set[str]:
+# Passages repeat across events (retrieval), so their sentences and windows are looked at again
+# and again: the text helpers are cached (bounded), and return frozensets nobody can alter.
+@lru_cache(maxsize=65_536)
+def numbers(text: str) -> frozenset[str]:
     lowered = text.lower().replace(",", "")
-    return set(DIGITS.findall(lowered)) | {str(NUMBER_WORDS[w]) for w in NUMBER_WORD.findall(lowered)}
+    return frozenset(DIGITS.findall(lowered)) | {str(NUMBER_WORDS[w]) for w in NUMBER_WORD.findall(lowered)}
 
 
 def number_units(text: str) -> set[tuple[str, str]]:
@@ -70,8 +74,14 @@ def names(text: str) -> set[str]:
     return {w.lower() for w in NAME.findall(text)} - {"yes", "no", "the"}
 
 
-def content_words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z]+", text.lower()) if w not in STOPWORDS and len(w) > 2}
+@lru_cache(maxsize=65_536)
+def content_words(text: str) -> frozenset[str]:
+    return frozenset(w for w in re.findall(r"[a-z]+", text.lower()) if w not in STOPWORDS and len(w) > 2)
+
+
+@lru_cache(maxsize=65_536)
+def negated(text: str) -> bool:
+    return bool(NEGATION.search(text))
 
 
 @dataclass(frozen=True)
@@ -87,11 +97,16 @@ class ContextFacts:
 
     @classmethod
     def of(cls, premises: list[str]) -> ContextFacts:
-        text = " ".join(premises)
-        return cls(
-            premises, text.lower(), numbers(text), number_units(text),
-            {w.lower() for w in re.findall(r"[A-Za-z]+", text)}, content_words(text),
-        )
+        return _context_facts(tuple(premises))
+
+
+@lru_cache(maxsize=4_096)
+def _context_facts(premises: tuple[str, ...]) -> ContextFacts:
+    text = " ".join(premises)
+    return ContextFacts(
+        list(premises), text.lower(), numbers(text), number_units(text),
+        {w.lower() for w in re.findall(r"[A-Za-z]+", text)}, content_words(text),
+    )
 
 
 def claim_features(claim: str, context: ContextFacts, similarities: np.ndarray) -> list[float]:
@@ -101,9 +116,10 @@ def claim_features(claim: str, context: ContextFacts, similarities: np.ndarray) 
     window = " ".join(context.premises[max(0, best - 1) : best + 2])
     claim_numbers = numbers(claim)
     claim_words = content_words(claim)
-    claim_dates = {d for d in DATE_WORDS if d in claim.lower()}
-    claim_negated = bool(NEGATION.search(claim))
-    match_negated = bool(NEGATION.search(match))
+    lowered = claim.lower()
+    claim_dates = {d for d in DATE_WORDS if d in lowered}
+    claim_negated = negated(claim)
+    match_negated = negated(match)
     return [
         len(claim_numbers - context.numbers),
         len(claim_numbers - numbers(window)),
@@ -116,6 +132,6 @@ def claim_features(claim: str, context: ContextFacts, similarities: np.ndarray) 
         float(claim_negated),
         float(match_negated),
         float(claim_negated != match_negated),
-        float(claim_negated != bool(NEGATION.search(window))),
+        float(claim_negated != negated(window)),
         float(len(claim_words)),
     ]

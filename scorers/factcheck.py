@@ -8,6 +8,7 @@ cross-encoder (nli.py) takes the same slot where one is available.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Sequence
@@ -22,7 +23,12 @@ MODEL_FILE = "models/faithfulness_factcheck.json"
 
 
 def premises_of(passages: list[str]) -> list[str]:
-    return [s for p in passages for s in split_sentences(p)] or passages
+    return [s for p in passages for s in _passage_sentences(p)] or passages
+
+
+@lru_cache(maxsize=16_384)  # retrieved passages repeat across events
+def _passage_sentences(passage: str) -> tuple[str, ...]:
+    return tuple(split_sentences(passage))
 
 
 def features_for(embedder: Embedder, items: Sequence[tuple[list[str], list[str]]]) -> list[np.ndarray]:
