@@ -42,14 +42,11 @@ class WorkerSettings(BaseSettings):
 
     clickhouse: str = "chdb:///var/lib/evalstream/chdb"
     group_id: str = "evalstream-workers"
+    drift_group_id: str | None = None  # the drift workers' group; default: "{group_id}-drift"
     events_topic: str = EVENTS_TOPIC
     dlq_topic: str = DLQ_TOPIC
     scores_topic: str = SCORES_TOPIC
     alerts_topic: str = ALERTS_TOPIC
-    # Run the drift detectors in the workers. Off by default: their faust tables bring faust's
-    # recovery into the app, whose resume-before-seek race (streams/faust_recovery.py works
-    # around it) the SIGKILL test still catches now and then as stalled commits.
-    drift: bool = False
     partitions: int = Field(default=4, ge=1)
     batch_max_events: int = Field(default=256, ge=1)
     batch_max_seconds: float = Field(default=0.5, gt=0)

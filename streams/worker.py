@@ -1,4 +1,5 @@
-"""The faust-streaming worker: consume genai.events, score in batches, store, then commit.
+"""The faust-streaming worker: consume genai.events, score in batches, store, then commit
+(and archive the drift workers' alerts from genai.alerts, see alert_archive.py).
 
 Delivery is at-least-once with idempotent storage:
 - the agent reads with `noack()`: faust's own `take()` would ack each event as it is buffered,
@@ -23,9 +24,10 @@ from typing import Any, Awaitable, Callable
 import faust
 
 from evalstream.sinks import ClickHouseSink
-from evalstream.streams.drift import install_drift
+from evalstream.streams.alert_archive import install_alert_archive
 from evalstream.streams.pipeline import DeadLetter, Pipeline, SourceRecord, score_key, score_record
 from evalstream.streams.settings import KafkaSettings, WorkerSettings
+from evalstream.streams.topics import ensure_topics
 
 log = logging.getLogger("evalstream.worker")
 
@@ -158,9 +160,10 @@ def faust_credentials(kafka: KafkaSettings) -> Any:
     )
 
 
-def build_app(settings: WorkerSettings, kafka: KafkaSettings, pipeline: Pipeline, sink: ClickHouseSink) -> tuple[faust.App, BatchWriter]:
-    app = faust.App(
-        settings.group_id,
+def new_app(app_id: str, settings: WorkerSettings, kafka: KafkaSettings) -> faust.App:
+    """A faust app (its id is its consumer group) with the settings both kinds of worker share."""
+    return faust.App(
+        app_id,
         broker=f"kafka://{kafka.bootstrap}",
         broker_credentials=faust_credentials(kafka),
         store="memory://",
@@ -175,6 +178,10 @@ def build_app(settings: WorkerSettings, kafka: KafkaSettings, pipeline: Pipeline
         consumer_max_fetch_size=16 * 1024 * 1024,
         web_enabled=False,
     )
+
+
+def build_app(settings: WorkerSettings, kafka: KafkaSettings, pipeline: Pipeline, sink: ClickHouseSink) -> tuple[faust.App, BatchWriter]:
+    app = new_app(settings.group_id, settings, kafka)
     events_topic = app.topic(settings.events_topic, value_type=bytes, key_type=bytes, partitions=settings.partitions)
     dlq_topic = app.topic(
         settings.dlq_topic, value_type=bytes, key_type=bytes, partitions=settings.partitions,
@@ -188,7 +195,7 @@ def build_app(settings: WorkerSettings, kafka: KafkaSettings, pipeline: Pipeline
         await delivered  # the bad event is acked only once its dead letter is in Kafka
 
     async def publish_scores(rows: list[dict[str, Any]]) -> None:
-        """Compact score records for the drift detectors, delivered before the batch is acked."""
+        """Compact score records for the drift workers, delivered before the batch is acked."""
         pending = [await scores_topic.send(key=score_key(row), value=score_record(row)) for row in rows]
         await asyncio.gather(*pending)
 
@@ -210,8 +217,8 @@ def build_app(settings: WorkerSettings, kafka: KafkaSettings, pipeline: Pipeline
         await dlq_topic.maybe_declare()
         await scores_topic.maybe_declare()
 
-    if settings.drift:
-        install_drift(app, settings, scores_topic)
+    ensure_topics(app, {settings.alerts_topic: {}}, settings.partitions)
+    install_alert_archive(app, settings)
 
     @app.timer(interval=10.0)
     async def report_progress() -> None:

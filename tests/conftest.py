@@ -71,10 +71,11 @@ class Flow:
         }
         self.workers: list[subprocess.Popen] = []
 
-    def start_worker(self, **settings: Any) -> subprocess.Popen:
+    def start_worker(self, command: str = "worker", **settings: Any) -> subprocess.Popen:
+        """`evalstream worker` (or `drift`) with these EVALSTREAM_* settings on top of the flow's."""
         env = {**self.env, **{f"EVALSTREAM_{k.upper()}": str(v) for k, v in settings.items()}}
         log = open(self.workdir / f"worker-{len(self.workers)}.log", "w")
-        proc = subprocess.Popen([*EVALSTREAM, "worker"], env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([*EVALSTREAM, command], env=env, stdout=log, stderr=subprocess.STDOUT)
         self.workers.append(proc)
         return proc
 

@@ -825,12 +825,13 @@ def compose() -> dict[str, Any]:
 
 def test_compose_runs_the_whole_stack() -> None:
     services = compose()["services"]
-    assert {"kafka", "clickhouse", "grafana", "migrate", "worker", "notifier", "kafka-exporter", "prometheus"} <= set(services)
+    assert {"kafka", "clickhouse", "grafana", "migrate", "worker", "drift", "notifier", "kafka-exporter", "prometheus"} <= set(services)
     assert services["kafka"]["image"].startswith("apache/kafka:")
     kafka_env = services["kafka"]["environment"]
     assert kafka_env["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft, no ZooKeeper
     assert "grafana-clickhouse-datasource" in services["grafana"]["environment"]["GF_INSTALL_PLUGINS"]
-    for name in ("migrate", "worker", "notifier"):
+    assert services["drift"]["command"] == ["evalstream", "drift"]
+    for name in ("migrate", "worker", "drift", "notifier"):
         build = services[name]["build"]
         assert (COMPOSE.parent / build["context"] / build["dockerfile"]).resolve() == REPO / "infra" / "Dockerfile"
     # the workers start once the schema is migrated, and migrate once ClickHouse is up

@@ -1,6 +1,6 @@
-"""Drift detection in the worker against a real broker: synthetic score records go straight to the
-scores topic (the scorers idle), the worker's drift agent turns them into alerts, the notifier
-delivers those to local HTTP receivers. Time is event time: an hour of traffic takes seconds."""
+"""Drift detection against a real broker: synthetic score records go straight to the scores topic,
+the drift worker (`evalstream drift`) turns them into alerts, the notifier delivers those to
+local HTTP receivers. Time is event time: an hour of traffic takes seconds."""
 
 from __future__ import annotations
 
@@ -89,22 +89,30 @@ def drift_flow(flow: Flow) -> Flow:
 
 
 def start_drift_worker(flow: Flow) -> Any:
-    # Only the cost scorer: no events arrive on the events topic, the drift agent does the work.
-    return flow.start_worker(scores_topic=scores_topic(flow), alerts_topic=alerts_topic(flow), scorers='["cost"]', drift="true")
+    return flow.start_worker("drift", scores_topic=scores_topic(flow), alerts_topic=alerts_topic(flow))
+
+
+def start_workers(flow: Flow) -> tuple[Any, Any]:
+    """A scoring worker, which archives the alerts in ClickHouse (only the cost scorer: no events
+    arrive), and the drift worker, started last so that flow.worker_log() is its log."""
+    scoring = flow.start_worker(scores_topic=scores_topic(flow), alerts_topic=alerts_topic(flow), scorers='["cost"]')
+    return scoring, start_drift_worker(flow)
+
+
+def wait_archived(flow: Flow, n: int, timeout: float = 30.0) -> None:
+    """Until the scoring worker has stored (and committed) n alerts from the alerts topic."""
+    deadline = time.monotonic() + timeout
+    while (done := committed(flow.bootstrap, flow.group_id, alerts_topic(flow))) < n:
+        assert time.monotonic() < deadline, f"{done}/{n} alerts archived after {timeout}s:\n{flow.worker_log(0)[-3000:]}"
+        time.sleep(0.3)
 
 
 def wait_processed(flow: Flow, n: int, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
-    while (done := committed(flow.bootstrap, flow.group_id, scores_topic(flow))) < n:
+    while (done := committed(flow.bootstrap, f"{flow.group_id}-drift", scores_topic(flow))) < n:
         for proc in flow.workers:
-            assert proc.poll() is None or proc.returncode in (0, -9), f"worker died:\n{flow.worker_log()[-3000:]}"
-        if time.monotonic() > deadline:
-            from confluent_kafka import Consumer, TopicPartition
-            c = Consumer({"bootstrap.servers": flow.bootstrap, "group.id": flow.group_id})
-            parts = [TopicPartition(scores_topic(flow), p) for p in range(4)]
-            info = [(tp.partition, tp.offset, c.get_watermark_offsets(tp)) for tp in c.committed(parts, timeout=10)]
-            c.close()
-            raise AssertionError(f"{done}/{n} score records committed after {timeout}s: {info}")
+            assert proc.poll() is None or proc.returncode in (0, -9), f"drift worker died:\n{flow.worker_log()[-3000:]}"
+        assert time.monotonic() < deadline, f"{done}/{n} score records committed after {timeout}s:\n{flow.worker_log()[-3000:]}"
         time.sleep(0.3)
 
 
@@ -144,12 +152,13 @@ def test_stable_traffic_of_10000_events_raises_no_alert(drift_flow: Flow) -> Non
     records = traffic(0, 62.5, seed=1)
     assert len(records) == 10_000
     send(drift_flow, records)
-    worker = start_drift_worker(drift_flow)
+    scoring, worker = start_workers(drift_flow)
     wait_processed(drift_flow, len(records))
     counters = drift_counters(drift_flow, records=len(records))
     assert counters["records"] == 10_000 and counters["evaluations"] > 200, counters  # it did look, every minute per key
     assert alerts_on_kafka(drift_flow, expected=0, timeout=3) == []
     assert drift_flow.stop_worker(worker) == 0
+    assert drift_flow.stop_worker(scoring) == 0
     assert drift_flow.query("SELECT count() AS n FROM alerts") == [{"n": 0}]
 
 
@@ -172,7 +181,7 @@ def test_toxicity_jump_in_one_key_pages_once_in_every_format_and_resolves_once(d
     })
     try:
         send(drift_flow, records)
-        worker = start_drift_worker(drift_flow)
+        scoring, worker = start_workers(drift_flow)
         notify.start()
         wait_processed(drift_flow, len(records))
         firing, resolved = alerts_on_kafka(drift_flow, expected=2)
@@ -207,6 +216,8 @@ def test_toxicity_jump_in_one_key_pages_once_in_every_format_and_resolves_once(d
         assert [h.json()["alerts"][0]["alert_id"] for h in hooks] == [firing.alert_id, resolved.alert_id]
 
         assert drift_flow.stop_worker(worker) == 0
+        wait_archived(drift_flow, 2)
+        assert drift_flow.stop_worker(scoring) == 0
         rows = drift_flow.query("SELECT fingerprint, state, statistic, sample_size, length(sample_event_ids) AS ids FROM alerts ORDER BY ts")
         assert rows == [
             {"fingerprint": firing.fingerprint, "state": "firing", "statistic": "toxicity_rate", "sample_size": 400, "ids": len(firing.sample_event_ids)},
