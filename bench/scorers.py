@@ -1,6 +1,6 @@
 """Scorer throughput on this machine: one event at a time vs batched as the workers batch, for
-short answers and for ~200-token answers with 3 context passages; and what the embedding cache
-saves when passages repeat. Writes bench/results/scorers.json and prints a table.
+short answers and for ~200-token answers with 3 context passages; what the embedding cache
+saves when passages repeat; and the same scorers without the fast path (torch, no cache). Writes bench/results/scorers.json and prints a table.
 
     .venv/bin/python bench/scorers.py [--batched 512] [--naive 96] [--batch-size 256]
 """
@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.workload import bench_events
-from evalstream.streams.scoring import default_scorers
+from evalstream.streams.scoring import ScoringSettings, default_scorers
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -30,8 +30,8 @@ def rate(scorers, events, batch_size: int) -> float:
     return len(events) / (time.perf_counter() - started)
 
 
-def measure(name: str, events, batch_size: int) -> dict:
-    scorers = default_scorers()  # fresh: cold caches for every measurement
+def measure(name: str, events, batch_size: int, settings: ScoringSettings | None = None) -> dict:
+    scorers = default_scorers(settings)  # fresh: cold caches for every measurement
     scorers.score(events[:2])  # models loaded and warmed before the clock starts
     embedder = scorers.scorers[1].embedder
     embedder._cache.clear()
@@ -56,12 +56,16 @@ def main() -> None:
         runs.append(measure(f"{label}, one at a time", bench_events(args.naive + 2, long_answers=long_answers), 1))
         runs.append(measure(f"{label}, batched", bench_events(args.batched + 2, long_answers=long_answers), args.batch_size))
     runs.append(measure("200-token answer, batched, every passage unique", bench_events(args.batched + 2, unique_passages=True), args.batch_size))
+    # The same scorers without the fast path: torch, nothing cached across events.
+    runs.append(measure("200-token answer, one at a time, torch, no cache", bench_events(args.naive + 2), 1,
+                        ScoringSettings(embedding_backend="torch", embedding_cache_size=0)))
 
     by_case = {r["case"]: r["events_per_s"] for r in runs}
     ratios = {
         "batched_over_one_at_a_time_short": round(by_case["short answer, batched"] / by_case["short answer, one at a time"], 2),
         "batched_over_one_at_a_time_200_tokens": round(by_case["200-token answer, batched"] / by_case["200-token answer, one at a time"], 2),
         "repeated_over_unique_passages": round(by_case["200-token answer, batched"] / by_case["200-token answer, batched, every passage unique"], 2),
+        "fast_path_over_no_fast_path_200_tokens": round(by_case["200-token answer, batched"] / by_case["200-token answer, one at a time, torch, no cache"], 2),
     }
     machine = {"cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(), "device": "cuda" if torch.cuda.is_available() else "cpu",
                "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None, "python": platform.python_version(), "torch": torch.__version__}
