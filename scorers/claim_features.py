@@ -57,9 +57,6 @@ NUMBER_UNIT = re.compile(r"(\d+(?:\.\d+)?)\s*(%|[a-z£$€]+)")
 NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z]+")
 
 
-# Passages repeat across events (retrieval), so their sentences and windows are looked at again
-# and again: the text helpers are cached (bounded), and return frozensets nobody can alter.
-@lru_cache(maxsize=65_536)
 def numbers(text: str) -> frozenset[str]:
     lowered = text.lower().replace(",", "")
     return frozenset(DIGITS.findall(lowered)) | {str(NUMBER_WORDS[w]) for w in NUMBER_WORD.findall(lowered)}
@@ -74,14 +71,19 @@ def names(text: str) -> set[str]:
     return {w.lower() for w in NAME.findall(text)} - {"yes", "no", "the"}
 
 
-@lru_cache(maxsize=65_536)
 def content_words(text: str) -> frozenset[str]:
     return frozenset(w for w in re.findall(r"[a-z]+", text.lower()) if w not in STOPWORDS and len(w) > 2)
 
 
-@lru_cache(maxsize=65_536)
 def negated(text: str) -> bool:
     return bool(NEGATION.search(text))
+
+
+# Retrieved passages repeat across events, so the same context sentences and windows come back
+# again and again: their facts are cached (bounded); a claim's are computed once, uncached.
+context_numbers = lru_cache(maxsize=8_192)(numbers)
+context_words = lru_cache(maxsize=8_192)(content_words)
+context_negated = lru_cache(maxsize=8_192)(negated)
 
 
 @dataclass(frozen=True)
@@ -97,16 +99,11 @@ class ContextFacts:
 
     @classmethod
     def of(cls, premises: list[str]) -> ContextFacts:
-        return _context_facts(tuple(premises))
-
-
-@lru_cache(maxsize=4_096)
-def _context_facts(premises: tuple[str, ...]) -> ContextFacts:
-    text = " ".join(premises)
-    return ContextFacts(
-        list(premises), text.lower(), numbers(text), number_units(text),
-        {w.lower() for w in re.findall(r"[A-Za-z]+", text)}, content_words(text),
-    )
+        text = " ".join(premises)
+        return cls(
+            premises, text.lower(), numbers(text), number_units(text),
+            {w.lower() for w in re.findall(r"[A-Za-z]+", text)}, content_words(text),
+        )
 
 
 def claim_features(claim: str, context: ContextFacts, similarities: np.ndarray) -> list[float]:
@@ -119,19 +116,19 @@ def claim_features(claim: str, context: ContextFacts, similarities: np.ndarray) 
     lowered = claim.lower()
     claim_dates = {d for d in DATE_WORDS if d in lowered}
     claim_negated = negated(claim)
-    match_negated = negated(match)
+    match_negated = context_negated(match)
     return [
         len(claim_numbers - context.numbers),
-        len(claim_numbers - numbers(window)),
+        len(claim_numbers - context_numbers(window)),
         float(bool(claim_numbers)),
         len(number_units(claim) - context.number_units),
         len({d for d in claim_dates if d not in context.lowered}),
         len(names(claim) - context.words),
         len(claim_words - context.content_words) / max(len(claim_words), 1),
-        len(claim_words - content_words(window)) / max(len(claim_words), 1),
+        len(claim_words - context_words(window)) / max(len(claim_words), 1),
         float(claim_negated),
         float(match_negated),
         float(claim_negated != match_negated),
-        float(claim_negated != negated(window)),
+        float(claim_negated != context_negated(window)),
         float(len(claim_words)),
     ]
