@@ -76,6 +76,33 @@ class GroupProgress:
         self.consumer.close()
 
 
+def wait_until(group: GroupProgress, total: int, deadline: float, processes: dict[str, subprocess.Popen], console: Console, label: str) -> bool:
+    """Until `group` has committed `total` offsets, with a progress bar; False on a dead process or the deadline."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as progress:
+        task = progress.add_task(label, total=total)
+        done = group.committed()
+        while done < total:
+            for name, proc in processes.items():
+                if proc.poll() is not None:
+                    console.print(f"[red]the {name} exited with {proc.returncode}[/]")
+                    return False
+            if time.monotonic() > deadline:
+                console.print(f"[red]timed out with {done}/{total} committed ({label})[/]")
+                return False
+            time.sleep(0.5)
+            done = group.committed()
+            progress.update(task, completed=done)
+    return True
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def run_demo(kafka: KafkaSettings, settings: WorkerSettings, events: Path | None, *, timeout: float, console: Console) -> int:
     events = events or bundled_workload()
     if settings.clickhouse.startswith("chdb:///"):
@@ -84,44 +111,43 @@ def run_demo(kafka: KafkaSettings, settings: WorkerSettings, events: Path | None
             console.print(f"removing the previous demo data in {data_dir}")
             shutil.rmtree(data_dir)
         data_dir.parent.mkdir(parents=True, exist_ok=True)
-        log_path = data_dir.parent / "demo-worker.log"
+        log_dir = data_dir.parent
     else:
-        log_path = Path("demo-worker.log")
+        log_dir = Path(".")
     cli = [sys.executable, "-m", "evalstream.streams.cli"]
     env = {**os.environ, "EVALSTREAM_KAFKA_BOOTSTRAP": kafka.bootstrap, "EVALSTREAM_CLICKHOUSE": settings.clickhouse}
+    drift_group = settings.drift_group_id or f"{settings.group_id}-drift"
 
     console.rule("1. replaying the workload through the thin producer")
     subprocess.run([*cli, "produce", str(events), "--raw"], env=env, check=True)
 
-    console.rule("2. workers score and store (faust-streaming -> ClickHouse)")
-    with open(log_path, "w") as log_file:
-        worker = subprocess.Popen([*cli, "worker"], env=env, stdout=log_file, stderr=subprocess.STDOUT)
-    console.print(f"worker pid {worker.pid}, log {log_path}")
-    group = GroupProgress(kafka, settings.group_id, settings.events_topic)
+    console.rule("2. workers score and store (faust-streaming -> ClickHouse); drift workers watch the scores")
+    processes: dict[str, subprocess.Popen] = {}
+    for name, command in (("worker", "worker"), ("drift worker", "drift")):
+        log_path = log_dir / f"demo-{command}.log"
+        with open(log_path, "w") as log_file:
+            processes[name] = subprocess.Popen([*cli, command], env=env, stdout=log_file, stderr=subprocess.STDOUT)
+        console.print(f"{name} pid {processes[name].pid}, log {log_path}")
     started = time.monotonic()
+    deadline = started + timeout
+    events_progress = GroupProgress(kafka, settings.group_id, settings.events_topic)
+    scores_progress = GroupProgress(kafka, drift_group, settings.scores_topic)
+    alerts_progress = GroupProgress(kafka, settings.group_id, settings.alerts_topic)
     try:
-        total = group.end_offsets()
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as progress:
-            task = progress.add_task("committed", total=total)
-            done = 0
-            while done < total:
-                if worker.poll() is not None:
-                    console.print(f"[red]the worker exited with {worker.returncode}; see {log_path}[/]")
-                    return 1
-                if time.monotonic() - started > timeout:
-                    console.print(f"[red]timed out after {timeout:.0f}s with {done}/{total} committed; see {log_path}[/]")
-                    return 1
-                time.sleep(0.5)
-                done = group.committed()
-                progress.update(task, completed=done)
+        total = events_progress.end_offsets()
+        if not wait_until(events_progress, total, deadline, processes, console, "events committed"):
+            return 1
         elapsed = time.monotonic() - started
+        if not wait_until(scores_progress, scores_progress.end_offsets(), deadline, processes, console, "score records checked for drift"):
+            return 1
+        alerts = alerts_progress.end_offsets()
+        if not wait_until(alerts_progress, alerts, deadline, processes, console, "alerts archived"):
+            return 1
     finally:
-        group.close()
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        for progress in (events_progress, scores_progress, alerts_progress):
+            progress.close()
+        for proc in processes.values():
+            stop(proc)
     dlq = GroupProgress(kafka, settings.group_id, settings.dlq_topic)
     dead_letters = dlq.end_offsets()
     dlq.close()
@@ -136,9 +162,11 @@ def run_demo(kafka: KafkaSettings, settings: WorkerSettings, events: Path | None
         table.add_row(*(str(v) for v in row))
     console.print(table)
     stored, distinct = client.query("SELECT count(), uniqExact(event_id) FROM scored_events").result_rows[0]
+    archived = client.query("SELECT count() FROM alerts").result_rows[0][0]
     console.print(
         f"{total} events in Kafka -> {stored} rows stored ({distinct} distinct event ids), "
         f"{dead_letters} dead-lettered to {settings.dlq_topic}; "
         f"{total / elapsed:,.0f} events/s end to end including worker start-up ({elapsed:.1f}s)"
     )
-    return 0 if stored + dead_letters == total and stored == distinct else 1
+    console.print(f"drift: {alerts} alerts on {settings.alerts_topic}, {archived} in the alerts table")
+    return 0 if stored + dead_letters == total and stored == distinct and archived == alerts else 1
