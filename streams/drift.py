@@ -83,6 +83,9 @@ def build_drift_app(settings: WorkerSettings, kafka: KafkaSettings) -> Any:
     @app.task
     async def declare_alerts_topic() -> None:
         await alerts_topic.maybe_declare()
+        # faust logs each wait for its changelog buffer (100 table writes) as a warning; for the
+        # drift tables that wait is ordinary backpressure, not a problem to page anyone about.
+        logging.getLogger("faust.transport.producer").setLevel(logging.ERROR)
 
     reported: dict[str, int] = {}
 
