@@ -114,14 +114,14 @@ def worker(
 @app.command()
 def drift(
     bootstrap: Optional[str] = Bootstrap,
-    clickhouse: Optional[str] = ClickHouseDsn,
     group_id: Optional[str] = typer.Option(None, help="the scoring workers' group; the drift group is GROUP-drift [env EVALSTREAM_GROUP_ID]"),
     loglevel: str = typer.Option("info"),
 ) -> None:
-    """Run the drift workers until stopped: score records -> windows per key -> alerts (Kafka, ClickHouse)."""
+    """Run the drift workers until stopped: score records -> windows per key -> alerts on Kafka
+    (the scoring workers archive them in ClickHouse)."""
     from evalstream.streams.drift import run_drift
 
-    run_drift(_worker_settings(clickhouse, group_id=group_id), _kafka(bootstrap), loglevel=loglevel)
+    run_drift(_worker_settings(None, group_id=group_id), _kafka(bootstrap), loglevel=loglevel)
 
 
 @app.command()
