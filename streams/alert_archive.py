@@ -60,7 +60,7 @@ def install_alert_archive(app: Any, settings: Any) -> None:
         async for value in stream:
             try:
                 alert = Alert.model_validate_json(value)
-            except ValidationError as exc:
+            except ValidationError as exc:  # the notifiers dead-letter it, with the reason
                 log.error("not an alert, not archived: %s", str(exc).splitlines()[0])
                 continue
             await archive.store(alert)
