@@ -56,15 +56,21 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-class MemoryWatch(threading.Thread):
-    def __init__(self, pid: int) -> None:
+class BurstWatch(threading.Thread):
+    """The worker's peak RSS, and the peak backlog left waiting in Kafka (produced, not committed):
+    a worker that applies backpressure keeps the backlog there, not in its memory."""
+
+    def __init__(self, pid: int, bootstrap: str) -> None:
         super().__init__(daemon=True)
-        self.pid, self.peak, self.stop_flag = pid, 0.0, threading.Event()
+        self.pid, self.peak, self.peak_backlog, self.stop_flag = pid, 0.0, 0, threading.Event()
+        self.progress = GroupProgress(KafkaSettings(bootstrap=bootstrap), GROUP, TOPIC)
 
     def run(self) -> None:
         while not self.stop_flag.is_set():
             self.peak = max(self.peak, rss_mb(self.pid))
+            self.peak_backlog = max(self.peak_backlog, self.progress.end_offsets() - self.progress.committed())
             time.sleep(0.1)
+        self.progress.close()
 
 
 def produce(bootstrap: str, events, rate: float | None, stamp_now: bool) -> None:
@@ -139,11 +145,12 @@ def main() -> None:
 
         console.print(f"4. burst at 10x ({sustained * 10:.0f}/s for {args.burst_seconds:.0f}s)")
         n_burst = int(sustained * 10 * args.burst_seconds)
-        watch = MemoryWatch(worker.pid)
+        watch = BurstWatch(worker.pid, bootstrap)
         watch.start()
         produce(bootstrap, bench_events(n_burst, seed=3, tenant="burst"), sustained * 10, stamp_now=True)
         wait_committed(progress, args.events + n_fresh + n_burst, timeout=3600)
         watch.stop_flag.set()
+        watch.join()
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=60)
         worker = None
@@ -175,6 +182,7 @@ def main() -> None:
         "burst_events": n_burst,
         "worker_rss_mb_after_backlog": round(idle_rss, 1),
         "worker_rss_mb_peak_during_burst": round(watch.peak, 1),
+        "peak_backlog_waiting_in_kafka_events": watch.peak_backlog,
         "rows_stored": stored["n"],
         "distinct_event_ids": stored["ids"],
         "events_produced": args.events + n_fresh + n_burst,
