@@ -1,6 +1,7 @@
 """Scorer throughput on this machine: one event at a time vs batched as the workers batch, for
 short answers and for ~200-token answers with 3 context passages; what the embedding cache
-saves when passages repeat; and the same scorers without the fast path (torch, no cache). Writes bench/results/scorers.json and prints a table.
+saves when passages repeat; and the same scorers without the fast path (torch, no cache).
+Writes bench/results/scorers.json and prints a table.
 
     .venv/bin/python bench/scorers.py [--batched 512] [--naive 96] [--batch-size 256]
 """
@@ -56,7 +57,7 @@ def main() -> None:
         runs.append(measure(f"{label}, one at a time", bench_events(args.naive + 2, long_answers=long_answers), 1))
         runs.append(measure(f"{label}, batched", bench_events(args.batched + 2, long_answers=long_answers), args.batch_size))
     runs.append(measure("200-token answer, batched, every passage unique", bench_events(args.batched + 2, unique_passages=True), args.batch_size))
-    # The same scorers without the fast path: torch, nothing cached across events.
+    # The same scorers without the fast path: torch, nothing cached across events or shared between scorers.
     runs.append(measure("200-token answer, one at a time, torch, no cache", bench_events(args.naive + 2), 1,
                         ScoringSettings(embedding_backend="torch", embedding_cache_size=0)))
 
