@@ -25,8 +25,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from evalstream.streams.drift_engine import DriftEngine, Key
-from evalstream.streams.policy import load_policy
+from evalstream.drift.engine import DriftEngine, Key
+from evalstream.drift.policy import load_policy
 
 RESULTS = Path(__file__).resolve().parent / "results"
 T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)

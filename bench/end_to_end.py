@@ -36,9 +36,9 @@ from rich.table import Table
 from bench.scorers import measure
 from bench.workload import bench_events
 from evalstream.producer import EventProducer
-from evalstream.streams.demo import GroupProgress
-from evalstream.streams.scoring import ScoringSettings
-from evalstream.streams.settings import KafkaSettings
+from evalstream.cli.demo import GroupProgress
+from evalstream.scorers.registry import ScoringSettings
+from evalstream.config.settings import KafkaSettings
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -98,7 +98,7 @@ def wait_committed(progress: GroupProgress, total: int, timeout: float) -> float
 
 
 def query(env: dict, sql: str) -> list[dict]:
-    out = subprocess.run([sys.executable, "-m", "evalstream.streams.cli", "query", "--format", "json", sql], env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-m", "evalstream.cli.main", "query", "--format", "json", sql], env=env, capture_output=True, text=True, check=True)
     return [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
 
 
@@ -130,7 +130,7 @@ def main() -> None:
         produce(bootstrap, bench_events(args.events, seed=1), None, stamp_now=False)
         RESULTS.mkdir(exist_ok=True)
         log = open(RESULTS / "end_to_end-worker.log", "w")
-        worker = subprocess.Popen([sys.executable, "-m", "evalstream.streams.cli", "worker"], env=env, stdout=log, stderr=subprocess.STDOUT)
+        worker = subprocess.Popen([sys.executable, "-m", "evalstream.cli.main", "worker"], env=env, stdout=log, stderr=subprocess.STDOUT)
         while progress.committed() == 0:  # the clock starts at the first commit: after start-up
             time.sleep(0.1)
         first, first_count = time.monotonic(), progress.committed()

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.workload import bench_events
-from evalstream.streams.scoring import ScoringSettings, default_scorers
+from evalstream.scorers.registry import ScoringSettings, default_scorers
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Callable
 
-from evalstream.notifiers.alert import Alert
+from evalstream.contracts.alert import Alert
 from evalstream.notifiers.config import ChannelConfig
-from evalstream.notifiers.delivery import TokenBucket
+from evalstream.notifiers.delivery import TokenBucket, http_client, post
 
 
 class Channel:
@@ -34,6 +34,24 @@ class Channel:
 
     def send(self, alerts: list[Alert]) -> None:
         raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class HttpChannel(Channel):
+    """A channel that POSTs JSON to its URL, over a connection pool of its own."""
+
+    def __init__(self, config: ChannelConfig, **kwargs) -> None:
+        super().__init__(config, **kwargs)
+        self.url = config.resolved_url()
+        self.http = http_client(config.retry.timeout_s)
+
+    def post(self, body: bytes, headers: dict[str, str] | None = None) -> None:
+        post(self.http, self.url, body, headers or {})
+
+    def close(self) -> None:
+        self.http.close()
 
 
 def group_label(alerts: list[Alert]) -> str:

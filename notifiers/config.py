@@ -13,7 +13,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from evalstream.notifiers.alert import SEVERITY_RANK, Alert, Severity
+from evalstream.contracts.alert import SEVERITY_RANK, Alert, Severity
 
 PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 GROUPABLE_FIELDS = {"tenant", "app", "use_case", "model", "prompt_version", "region", "state", "severity", "statistic", "detector"}

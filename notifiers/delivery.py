@@ -1,13 +1,13 @@
-"""Delivery mechanics shared by the channels: HTTP POST, retries with exponential backoff, rate limits."""
+"""Delivery mechanics shared by the channels: HTTP POST (httpx), retries with backoff (tenacity), rate limits."""
 
 from __future__ import annotations
 
-import random
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from typing import Callable
+
+import httpx
+import tenacity
 
 from evalstream.notifiers.config import RetryConfig
 
@@ -21,21 +21,27 @@ class DeliveryError(Exception):
         self.retry_after = retry_after
 
 
-def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
+def http_client(timeout_s: float) -> httpx.Client:
+    # Redirects are not followed: a followed POST arrives elsewhere as a GET without its body.
+    return httpx.Client(timeout=timeout_s, follow_redirects=False)
+
+
+def post(http: httpx.Client, url: str, body: bytes, headers: dict[str, str]) -> int:
     """POST; returns the 2xx status or raises DeliveryError (network errors, 429 and 5xx retryable)."""
-    request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "application/json", **headers})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            response.read()
-            return response.status
-    except urllib.error.HTTPError as exc:
-        retryable = exc.code == 429 or exc.code >= 500
-        retry_after = _seconds(exc.headers.get("Retry-After")) if exc.headers else None
-        raise DeliveryError(f"HTTP {exc.code} {exc.reason}", retryable=retryable, retry_after=retry_after) from None
-    except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
-        # The exception text never holds the URL (a Slack URL is a secret), only the cause.
-        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-        raise DeliveryError(f"{type(exc).__name__}: {reason}") from None
+        response = http.post(url, content=body, headers={"Content-Type": "application/json", **headers})
+    except httpx.InvalidURL:
+        raise DeliveryError("invalid URL", retryable=False) from None
+    except httpx.HTTPError as exc:
+        # Only the kind of failure: an exception's text can hold the URL (a Slack URL is a secret).
+        raise DeliveryError(type(exc).__name__) from None
+    status = response.status_code
+    if response.is_success:
+        return status
+    if 300 <= status < 400:
+        raise DeliveryError(f"HTTP {status} redirect refused", retryable=False)
+    retry_after = _seconds(response.headers.get("Retry-After"))
+    raise DeliveryError(f"HTTP {status} {response.reason_phrase}", retryable=status == 429 or status >= 500, retry_after=retry_after)
 
 
 def _seconds(value: str | None) -> float | None:
@@ -53,23 +59,41 @@ class Outcome:
 
 
 def with_retries(send: Callable[[], object], retry: RetryConfig, *, sleep: Callable[[float], None] = time.sleep) -> Outcome:
-    """Calls `send` until it succeeds, fails for good, or runs out of attempts (full-jitter backoff)."""
-    backoff = retry.initial_backoff_s
-    for attempt in range(1, retry.max_attempts + 1):
-        try:
-            send()
-            return Outcome(True, attempt)
-        except DeliveryError as exc:
-            if not exc.retryable or attempt == retry.max_attempts:
-                return Outcome(False, attempt, str(exc))
-            wait = random.uniform(backoff / 2, backoff)
-            if exc.retry_after is not None:
-                wait = max(wait, min(exc.retry_after, retry.max_backoff_s))
-            sleep(wait)
-            backoff = min(backoff * 2, retry.max_backoff_s)
-        except Exception as exc:  # a bug in building the message: another try cannot fix it
-            return Outcome(False, attempt, f"{type(exc).__name__}: {exc}")
-    raise AssertionError("unreachable")
+    """Calls `send` until it succeeds, fails for good, or runs out of attempts (jittered exponential backoff)."""
+    attempts = 0
+
+    def attempt() -> None:
+        nonlocal attempts
+        attempts += 1
+        send()
+
+    retrying = tenacity.Retrying(
+        retry=tenacity.retry_if_exception(lambda exc: isinstance(exc, DeliveryError) and exc.retryable),
+        stop=tenacity.stop_after_attempt(retry.max_attempts),
+        wait=_backoff(retry),
+        sleep=sleep,
+        reraise=True,
+    )
+    try:
+        retrying(attempt)
+        return Outcome(True, attempts)
+    except DeliveryError as exc:
+        return Outcome(False, attempts, str(exc))
+    except Exception as exc:  # a bug in building the message: another try cannot fix it
+        return Outcome(False, attempts, f"{type(exc).__name__}: {exc}")
+
+
+def _backoff(retry: RetryConfig) -> Callable[[tenacity.RetryCallState], float]:
+    """Between half and all of a doubling backoff (capped), and at least the receiver's Retry-After (capped too)."""
+    half_initial, half_cap = retry.initial_backoff_s / 2, retry.max_backoff_s / 2
+    jittered = tenacity.wait_exponential(multiplier=half_initial, max=half_cap) + tenacity.wait_random_exponential(multiplier=half_initial, max=half_cap)
+
+    def wait(state: tenacity.RetryCallState) -> float:
+        seconds = jittered(state)
+        retry_after = getattr(state.outcome.exception() if state.outcome else None, "retry_after", None)
+        return seconds if retry_after is None else max(seconds, min(retry_after, retry.max_backoff_s))
+
+    return wait
 
 
 class TokenBucket:

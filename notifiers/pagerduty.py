@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
-from evalstream.notifiers.alert import Alert
-from evalstream.notifiers.channel import Channel
+from evalstream.contracts.alert import Alert
+from evalstream.notifiers.channel import HttpChannel
 from evalstream.notifiers.config import ChannelConfig
-from evalstream.notifiers.delivery import post
 
 
 def pagerduty_event(alert: Alert, routing_key: str) -> dict:
@@ -49,14 +48,13 @@ def pagerduty_event(alert: Alert, routing_key: str) -> dict:
     return event
 
 
-class PagerDutyChannel(Channel):
+class PagerDutyChannel(HttpChannel):
     one_alert_per_message = True
 
     def __init__(self, config: ChannelConfig, **kwargs) -> None:
         super().__init__(config, **kwargs)
-        self.url = config.resolved_url()
         self.routing_key = config.secret()
 
     def send(self, alerts: list[Alert]) -> None:
         for alert in alerts:
-            post(self.url, json.dumps(pagerduty_event(alert, self.routing_key)).encode(), {}, self.config.retry.timeout_s)
+            self.post(json.dumps(pagerduty_event(alert, self.routing_key)).encode())

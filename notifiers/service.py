@@ -21,7 +21,7 @@ from typing import Any, Callable
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from pydantic import ValidationError
 
-from evalstream.notifiers.alert import Alert
+from evalstream.contracts.alert import Alert
 from evalstream.notifiers.channel import Channel
 from evalstream.notifiers.config import ChannelConfig
 from evalstream.notifiers.delivery import with_retries
@@ -113,6 +113,8 @@ class Notifier:
         finally:
             self._commit()
             self.consumer.close()
+            for channel in self.channels:
+                channel.close()
             log.info("notify stopped: %s", " ".join(f"{k}={v}" for k, v in asdict(self.stats).items()))
 
     def _poll_timeout(self) -> float:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 
-from evalstream.notifiers.alert import Alert
-from evalstream.notifiers.channel import Channel, group_label
-from evalstream.notifiers.config import ChannelConfig
-from evalstream.notifiers.delivery import post
+from evalstream.contracts.alert import Alert
+from evalstream.notifiers.channel import HttpChannel, group_label
 
 MAX_ALERTS_PER_MESSAGE = 10  # Slack allows 50 blocks a message; an alert takes up to 4
 EMOJI = {"firing": ":rotating_light:", "resolved": ":white_check_mark:"}
@@ -41,10 +39,6 @@ def slack_message(alerts: list[Alert]) -> dict:
     return {"text": "; ".join(a.summary for a in alerts[:3])[:3000], "blocks": blocks}
 
 
-class SlackChannel(Channel):
-    def __init__(self, config: ChannelConfig, **kwargs) -> None:
-        super().__init__(config, **kwargs)
-        self.url = config.resolved_url()
-
+class SlackChannel(HttpChannel):
     def send(self, alerts: list[Alert]) -> None:
-        post(self.url, json.dumps(slack_message(alerts)).encode(), {}, self.config.retry.timeout_s)
+        self.post(json.dumps(slack_message(alerts)).encode())

@@ -13,10 +13,9 @@ import hmac
 import json
 import time
 
-from evalstream.notifiers.alert import Alert
-from evalstream.notifiers.channel import Channel
+from evalstream.contracts.alert import Alert
+from evalstream.notifiers.channel import HttpChannel
 from evalstream.notifiers.config import ChannelConfig
-from evalstream.notifiers.delivery import post
 
 SIGNATURE_HEADER = "X-Evalstream-Signature"
 TIMESTAMP_HEADER = "X-Evalstream-Timestamp"
@@ -39,14 +38,13 @@ def webhook_payload(alerts: list[Alert]) -> dict:
     return {"version": 1, "alerts": [json.loads(a.model_dump_json()) for a in alerts]}
 
 
-class WebhookChannel(Channel):
+class WebhookChannel(HttpChannel):
     def __init__(self, config: ChannelConfig, **kwargs) -> None:
         super().__init__(config, **kwargs)
-        self.url = config.resolved_url()
         self.secret = config.secret()
 
     def send(self, alerts: list[Alert]) -> None:
         body = json.dumps(webhook_payload(alerts)).encode()
         timestamp = str(int(time.time()))
         headers = {TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(self.secret, timestamp, body)}
-        post(self.url, body, headers, self.config.retry.timeout_s)
+        self.post(body, headers)

@@ -21,17 +21,25 @@ SCHEMA_VERSION = "1"
 MAX_TEXT_CHARS = 200_000
 MAX_CONTEXT_PASSAGES = 64
 MAX_NAME_CHARS = 128
+# What the storage columns hold (UInt32): a larger count could never be stored.
+MAX_TOKENS = 2**32 - 1
+MAX_LATENCY_MS = 7 * 24 * 3600 * 1000.0
+# Names reach Slack, URLs, file paths and logs: letters, digits, spaces and . _ : / @ + - only
+# (no markup, control or bidi characters).
+SAFE_NAME = r"^[\w.:/@+\- ]+$"
 
-Name = Field(min_length=1, max_length=MAX_NAME_CHARS)
+Name = Field(min_length=1, max_length=MAX_NAME_CHARS, pattern=SAFE_NAME)
+OptionalName = Field(default="", max_length=MAX_NAME_CHARS, pattern=r"^[\w.:/@+\- ]*$")
+Tokens = Field(ge=0, le=MAX_TOKENS)
 
 
 class TokenUsage(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    input_tokens: int = Field(ge=0)
-    output_tokens: int = Field(ge=0)
-    cached_input_tokens: int = Field(default=0, ge=0)
-    reasoning_tokens: int = Field(default=0, ge=0)
+    input_tokens: int = Tokens
+    output_tokens: int = Tokens
+    cached_input_tokens: int = Field(default=0, ge=0, le=MAX_TOKENS)
+    reasoning_tokens: int = Field(default=0, ge=0, le=MAX_TOKENS)
 
     @model_validator(mode="after")
     def _parts_within_totals(self) -> TokenUsage:
@@ -52,18 +60,18 @@ class GenAIEvent(BaseModel):
     ts: datetime
     tenant: str = Name
     app: str = Name
-    environment: str = Field(default="prod", min_length=1, max_length=MAX_NAME_CHARS)
+    environment: str = Field(default="prod", min_length=1, max_length=MAX_NAME_CHARS, pattern=SAFE_NAME)
     region: str = Name
     use_case: str = Name
     provider: str = Name
     model: str = Name
-    prompt_id: str = Field(default="", max_length=MAX_NAME_CHARS)
-    prompt_version: str = Field(default="", max_length=MAX_NAME_CHARS)
+    prompt_id: str = OptionalName
+    prompt_version: str = OptionalName
     prompt: str = Field(max_length=MAX_TEXT_CHARS)
     context: list[str] | None = Field(default=None, max_length=MAX_CONTEXT_PASSAGES)
     response: str = Field(max_length=MAX_TEXT_CHARS)
     usage: TokenUsage | None = None
-    latency_ms: float | None = Field(default=None, ge=0)
+    latency_ms: float | None = Field(default=None, ge=0, le=MAX_LATENCY_MS, allow_inf_nan=False)
     finish_reason: str | None = Field(default=None, max_length=MAX_NAME_CHARS)
     error_type: str | None = Field(default=None, max_length=MAX_NAME_CHARS)
     metadata: dict[str, Any] = Field(default_factory=dict)

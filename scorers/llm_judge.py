@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 import httpx
+import tenacity
 
 from evalstream.producer import GenAIEvent
 from evalstream.scorers.base import Scores
@@ -33,6 +34,10 @@ SYSTEM_PROMPT = (
     '"reason": "<one sentence>"}'
 )
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+
+
+class JudgeUnavailable(Exception):
+    """A timeout, a refused connection or a status worth another try."""
 
 
 @dataclass
@@ -77,7 +82,9 @@ class LLMJudge:
         self.budget = HourlyBudget(settings.budget_per_hour)
         self._sample = random.Random(seed)
         headers = {"Authorization": f"Bearer {settings.api_key}"} if settings.api_key else {}
-        self._http = httpx.Client(base_url=settings.base_url.rstrip("/"), headers=headers, timeout=settings.timeout_s, transport=transport)
+        self._http = httpx.Client(
+            base_url=settings.base_url.rstrip("/"), headers=headers, timeout=settings.timeout_s, follow_redirects=False, transport=transport
+        )
         self._pool = ThreadPoolExecutor(max_workers=settings.concurrency, thread_name_prefix="judge")
         self.calls = 0
         self.failures = 0
@@ -130,24 +137,29 @@ class LLMJudge:
         }
 
     def _post(self, body: dict[str, Any]) -> dict[str, Any] | None:
-        delay = 0.5
-        for attempt in range(self.settings.retries + 1):
-            self.calls += 1
-            try:
-                response = self._http.post("/chat/completions", json=body)
-                if response.status_code not in RETRY_STATUS:
-                    response.raise_for_status()
-                    return response.json()
-                problem = f"HTTP {response.status_code}"
-            except httpx.TransportError as exc:  # timeouts, refused connections
-                problem = type(exc).__name__
-            except httpx.HTTPStatusError as exc:  # 4xx other than the retryable: our request is wrong
-                self.failures += 1
-                log.error("judge refused the request: HTTP %s", exc.response.status_code)
-                return None
-            if attempt < self.settings.retries:
-                time.sleep(delay)
-                delay *= 2
-        self.failures += 1
-        log.warning("judge unavailable after %d tries (%s); event left unjudged", self.settings.retries + 1, problem)
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(JudgeUnavailable),
+            stop=tenacity.stop_after_attempt(self.settings.retries + 1),
+            wait=tenacity.wait_exponential(multiplier=0.5),  # 0.5 s, 1 s, 2 s, ...
+            reraise=True,
+        )
+        try:
+            return retrying(self._call, body)
+        except JudgeUnavailable as exc:
+            self.failures += 1
+            log.warning("judge unavailable after %d tries (%s); event left unjudged", self.settings.retries + 1, exc)
+        except httpx.HTTPStatusError as exc:  # 4xx other than the retryable: our request is wrong
+            self.failures += 1
+            log.error("judge refused the request: HTTP %s", exc.response.status_code)
         return None
+
+    def _call(self, body: dict[str, Any]) -> dict[str, Any]:
+        self.calls += 1
+        try:
+            response = self._http.post("/chat/completions", json=body)
+        except httpx.TransportError as exc:  # timeouts, refused connections
+            raise JudgeUnavailable(type(exc).__name__) from None
+        if response.status_code in RETRY_STATUS:
+            raise JudgeUnavailable(f"HTTP {response.status_code}")
+        response.raise_for_status()
+        return response.json()

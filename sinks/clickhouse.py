@@ -9,6 +9,8 @@ from typing import Any, Mapping, Sequence
 import clickhouse_connect
 from clickhouse_connect.driver.client import Client
 
+from evalstream.contracts import StoredRow
+from evalstream.sinks.columns import RowColumns
 from evalstream.sinks.migrate import migrate
 
 log = logging.getLogger("evalstream.sinks")
@@ -41,40 +43,31 @@ class ClickHouseSink:
         self.client = connect(dsn)
         if apply_migrations:
             migrate(self.client)
-        self.columns = [
-            name
-            for name, default_kind in self.client.query(
-                "SELECT name, default_kind FROM system.columns WHERE database = currentDatabase() AND table = {t:String} ORDER BY position",
-                parameters={"t": TABLE},
-            ).result_rows
-            if default_kind not in ("MATERIALIZED", "ALIAS")
-        ]
+        self.columns = RowColumns.read(self.client, TABLE)
 
-    def write(self, rows: Sequence[Mapping[str, Any]]) -> int:
+    def write(self, rows: Sequence[StoredRow | Mapping[str, Any]]) -> int:
         """Store rows; returns how many were new. Raises on failure: the caller retries."""
         written = 0
-        for (topic, partition), part_rows in _by_source(rows).items():
+        typed = [r if isinstance(r, StoredRow) else StoredRow.from_mapping(r) for r in rows]
+        for (topic, partition), part_rows in _by_source(typed).items():
             fresh = self._new_event_ids(self._not_yet_stored(topic, partition, part_rows))
             if not fresh:
                 continue
-            token = f"{topic}:{partition}:{fresh[0]['source_offset']}-{fresh[-1]['source_offset']}:{len(fresh)}"
-            data = [[row.get(c, _MISSING) for c in self.columns] for row in fresh]
-            columns = self.columns
-            if any(v is _MISSING for r in data for v in r):
-                columns, data = _drop_missing(self.columns, data)
-            self.client.insert(TABLE, data, column_names=columns, settings={"insert_deduplication_token": token})
+            token = f"{topic}:{partition}:{fresh[0].source_offset}-{fresh[-1].source_offset}:{len(fresh)}"
+            names, data = self.columns.data(fresh)
+            self.client.insert(TABLE, data, column_names=names, column_oriented=True, settings={"insert_deduplication_token": token})
             written += len(fresh)
         return written
 
-    def _not_yet_stored(self, topic: str, partition: int, rows: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    def _not_yet_stored(self, topic: str, partition: int, rows: list[StoredRow]) -> list[StoredRow]:
         # One row per offset even if the consumer delivered an event twice within a batch.
-        rows = sorted({r["source_offset"]: r for r in rows}.values(), key=lambda r: r["source_offset"])
+        rows = sorted({r.source_offset: r for r in rows}.values(), key=lambda r: r.source_offset)
         source = {"t": topic, "p": partition}
         high_water, count = self.client.query(
             f"SELECT max(source_offset), count() FROM {TABLE} WHERE source_topic = {{t:String}} AND source_partition = {{p:UInt16}}",
             parameters=source,
         ).result_rows[0]
-        if count == 0 or rows[0]["source_offset"] > high_water:
+        if count == 0 or rows[0].source_offset > high_water:
             return rows  # the common case: nothing of this batch can be stored yet
         # A replay (a restarted worker) or a recreated topic whose offsets start again: skip a row
         # only where the same event is stored at the same offset.
@@ -82,20 +75,20 @@ class ClickHouseSink:
             self.client.query(
                 f"SELECT source_offset, toString(event_id) FROM {TABLE} WHERE source_topic = {{t:String}} "
                 "AND source_partition = {p:UInt16} AND source_offset BETWEEN {lo:UInt64} AND {hi:UInt64}",
-                parameters={**source, "lo": rows[0]["source_offset"], "hi": min(rows[-1]["source_offset"], high_water)},
+                parameters={**source, "lo": rows[0].source_offset, "hi": min(rows[-1].source_offset, high_water)},
             ).result_rows
         )
-        fresh = [r for r in rows if (r["source_offset"], str(r["event_id"])) not in stored]
+        fresh = [r for r in rows if (r.source_offset, str(r.event_id)) not in stored]
         if len(fresh) < len(rows):
             log.info("skipped %d rows of %s[%d] stored by an earlier run", len(rows) - len(fresh), topic, partition)
         return fresh
 
-    def _new_event_ids(self, rows: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    def _new_event_ids(self, rows: list[StoredRow]) -> list[StoredRow]:
         """Drops events a service sent twice: the same event_id (hence tenant and hour) is stored once.
 
         The lookup follows the sort key (tenant, hour of ts, ..., event_id), so it reads a few granules.
         """
-        unique = list({str(r["event_id"]): r for r in reversed(rows)}.values())[::-1]
+        unique = list({str(r.event_id): r for r in reversed(rows)}.values())[::-1]
         if not unique:
             return unique
         stored = {
@@ -104,13 +97,13 @@ class ClickHouseSink:
                 f"SELECT event_id FROM {TABLE} WHERE tenant IN {{tenants:Array(String)}} "
                 "AND toStartOfHour(ts) IN {hours:Array(DateTime('UTC'))} AND event_id IN {ids:Array(UUID)}",
                 parameters={
-                    "tenants": sorted({r["tenant"] for r in unique}),
-                    "hours": sorted({r["ts"].replace(minute=0, second=0, microsecond=0) for r in unique}),
-                    "ids": [str(r["event_id"]) for r in unique],
+                    "tenants": sorted({r.tenant for r in unique}),
+                    "hours": sorted({r.ts.replace(minute=0, second=0, microsecond=0) for r in unique}),
+                    "ids": [str(r.event_id) for r in unique],
                 },
             ).result_rows
         }
-        fresh = [r for r in unique if str(r["event_id"]) not in stored]
+        fresh = [r for r in unique if str(r.event_id) not in stored]
         if len(fresh) < len(rows):
             log.info("skipped %d rows whose event_id is already stored", len(rows) - len(fresh))
         return fresh
@@ -123,19 +116,8 @@ class ClickHouseSink:
         self.client.close()
 
 
-_MISSING = object()
-
-
-def _by_source(rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, int], list[Mapping[str, Any]]]:
-    grouped: dict[tuple[str, int], list[Mapping[str, Any]]] = defaultdict(list)
+def _by_source(rows: Sequence[StoredRow]) -> dict[tuple[str, int], list[StoredRow]]:
+    grouped: dict[tuple[str, int], list[StoredRow]] = defaultdict(list)
     for row in rows:
-        grouped[(row["source_topic"], row["source_partition"])].append(row)
+        grouped[(row.source_topic, row.source_partition)].append(row)
     return grouped
-
-
-def _drop_missing(columns: list[str], data: list[list[Any]]) -> tuple[list[str], list[list[Any]]]:
-    """Leave out columns no row supplies, so ClickHouse fills their defaults."""
-    keep = [i for i, c in enumerate(columns) if any(r[i] is not _MISSING for r in data)]
-    if any(r[i] is _MISSING for r in data for i in keep):
-        raise ValueError("rows in one batch must supply the same columns")
-    return [columns[i] for i in keep], [[r[i] for i in keep] for r in data]

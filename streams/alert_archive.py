@@ -14,7 +14,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from evalstream.notifiers.alert import Alert
+from evalstream.config.settings import TopicSettings
+from evalstream.contracts.alert import Alert
 
 log = logging.getLogger("evalstream.alerts")
 
@@ -50,10 +51,10 @@ class AlertArchive:
                 await asyncio.sleep(0.5 * 2**attempt)
 
 
-def install_alert_archive(app: Any, settings: Any) -> None:
+def install_alert_archive(app: Any, topics: TopicSettings, dsn: str) -> None:
     """An agent on the alerts topic of the scoring workers' app (no tables: nothing to recover)."""
-    alerts_topic = app.topic(settings.alerts_topic, value_type=bytes, key_type=bytes, partitions=settings.partitions)
-    archive = AlertArchive(settings.clickhouse)
+    alerts_topic = app.topic(topics.alerts, value_type=bytes, key_type=bytes, partitions=topics.partitions)
+    archive = AlertArchive(dsn)
 
     @app.agent(alerts_topic, concurrency=1, name="evalstream.alerts.archive")
     async def archive_alerts(stream: Any) -> None:

@@ -15,7 +15,7 @@ from typing import Any, Iterator
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-EVALSTREAM = [sys.executable, "-m", "evalstream.streams.cli"]
+EVALSTREAM = [sys.executable, "-m", "evalstream.cli.main"]
 
 
 def make_event(i: int, **overrides: Any) -> dict[str, Any]:
@@ -83,8 +83,8 @@ class Flow:
         return (self.workdir / f"worker-{index % len(self.workers)}.log").read_text()
 
     def committed(self) -> int:
-        from evalstream.streams.demo import GroupProgress
-        from evalstream.streams.settings import KafkaSettings
+        from evalstream.cli.demo import GroupProgress
+        from evalstream.config.settings import KafkaSettings
 
         progress = GroupProgress(KafkaSettings(bootstrap=self.bootstrap), self.group_id, self.events_topic)
         try:

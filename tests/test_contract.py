@@ -68,3 +68,39 @@ def test_the_producer_distribution_depends_only_on_confluent_kafka_and_pydantic(
 
     names = sorted(r.split(">")[0].split("<")[0].split("=")[0].strip() for r in requires("evalstream-producer") or [])
     assert names == ["confluent-kafka", "pydantic"]
+
+
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        # Columns are UInt32: a count ClickHouse cannot hold must be refused here, not retried forever.
+        ({"usage": {"input_tokens": 2**32, "output_tokens": 5}}, "usage"),
+        ({"usage": {"input_tokens": 10, "output_tokens": 2**40}}, "usage"),
+        # Infinity and NaN would poison the latency rollups for good.
+        ({"latency_ms": float("inf")}, "latency_ms"),
+        ({"latency_ms": float("nan")}, "latency_ms"),
+        # Names reach Slack, URLs and logs: no markup, control or bidi characters.
+        ({"tenant": "<!channel>"}, "tenant"),
+        ({"app": "bot\nnext line"}, "app"),
+        ({"model": "gpt\u202e4o"}, "model"),
+        ({"prompt_version": "7|evil"}, "prompt_version"),
+    ],
+)
+def test_values_outside_what_storage_and_channels_hold_are_refused(overrides: dict, field: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        GenAIEvent.model_validate(make_event(0, **overrides))
+    assert field in {str(e["loc"][0]) for e in err.value.errors()}
+
+
+def test_non_finite_json_numbers_are_refused() -> None:
+    raw = json.dumps(make_event(0)).replace('"latency_ms": 930', '"latency_ms": Infinity')
+    assert "Infinity" in raw
+    with pytest.raises(ValidationError):
+        GenAIEvent.model_validate_json(raw)
+    with pytest.raises(ValidationError):
+        GenAIEvent.model_validate(json.loads(raw))
+
+
+def test_usual_names_stay_valid() -> None:
+    for model in ("gpt-4o-mini", "meta-llama/Llama-3.1-70B", "claude-3.5-sonnet@20240620", "mistral:7b"):
+        GenAIEvent.model_validate(make_event(0, model=model, region="eu-west-1", app="Support Bot", prompt_version="v7.1"))

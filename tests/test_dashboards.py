@@ -799,7 +799,7 @@ def test_push_needs_the_datasource_when_not_given_one(grafana) -> None:
 
 
 def test_push_command_reads_credentials_from_the_environment(grafana) -> None:
-    from evalstream.streams.cli import app
+    from evalstream.cli.main import app
 
     fake, url = grafana
     env = {"EVALSTREAM_GRAFANA_URL": url, "EVALSTREAM_GRAFANA_TOKEN": TOKEN, "EVALSTREAM_GRAFANA_CLICKHOUSE": CLICKHOUSE_URL}
@@ -870,7 +870,7 @@ def test_grafana_in_compose_gets_the_boards_and_provisioning_of_this_repository(
 
 
 def test_evalstream_services_get_the_settings_they_read() -> None:
-    from evalstream.streams.settings import KafkaSettings, WorkerSettings
+    from evalstream.config.settings import KafkaSettings, WorkerSettings
 
     services = compose()["services"]
     clickhouse_env = _environment(services["clickhouse"])
@@ -903,7 +903,7 @@ def _environment(service: dict[str, Any]) -> dict[str, str]:
 
 def test_evalstream_services_run_commands_that_exist() -> None:
     from evalstream.notifiers.config import load_config
-    from evalstream.streams.cli import app
+    from evalstream.cli.main import app
 
     for name, service in compose()["services"].items():
         command = service.get("command", [])

@@ -14,7 +14,7 @@ from evalstream.producer import GenAIEvent
 from evalstream.scorers.detoxify_model import TOKENIZER_FILES, DetoxifyModel
 from evalstream.scorers.embeddings import Embedder
 from evalstream.scorers.toxicity import LABELS, ToxicityScorer
-from evalstream.streams.scoring import ScoringSettings, default_scorers
+from evalstream.scorers.registry import ScoringSettings, default_scorers
 
 DETOXIFY_CLASSES = ["toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate"]
 

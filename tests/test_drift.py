@@ -18,9 +18,9 @@ import pytest
 import yaml
 
 from conftest import Flow
-from evalstream.notifiers.alert import Alert
-from evalstream.streams.drift_engine import DriftEngine, Key
-from evalstream.streams.policy import PolicyError, load_policy, parse_policy
+from evalstream.contracts.alert import Alert
+from evalstream.drift.engine import DriftEngine, Key
+from evalstream.drift.policy import PolicyError, load_policy, parse_policy
 from test_notifiers import ROUTING_KEY, Notify, Receiver, check_signature, committed, create_topics, publish, read_topic
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
@@ -288,8 +288,8 @@ def test_a_worker_killed_mid_window_keeps_the_window_counts(drift_flow: Flow) ->
 def test_tests_on_bounded_summaries_agree_with_scipy_on_the_raw_samples() -> None:
     from scipy import stats
 
-    from evalstream.streams.detectors import mean_increase_p, quantile_exceedance_p, rate_increase_p, shift_down_p
-    from evalstream.streams.windows import LatencyHistogram, Moments, Proportion, UnitHistogram
+    from evalstream.drift.detectors import mean_increase_p, quantile_exceedance_p, rate_increase_p, shift_down_p
+    from evalstream.drift.windows import LatencyHistogram, Moments, Proportion, UnitHistogram
 
     rng = random.Random(7)
     baseline = [round(rng.betavariate(8.5, 1.5), 2) for _ in range(3000)]  # on the bin grid: binning loses nothing
@@ -366,7 +366,7 @@ tenants:
     assert shipped.resolve("acme", "eu", "rag-qa").rules["toxicity_rate"].severity == "critical"
 
 
-SHIPPED_POLICY = Path(__file__).resolve().parents[1] / "streams/policies/default.yaml"
+SHIPPED_POLICY = Path(__file__).resolve().parents[1] / "drift/policies/default.yaml"
 
 
 @pytest.mark.parametrize(

@@ -19,13 +19,13 @@ from conftest import REPO, make_event
 from evalstream.producer import GenAIEvent
 from evalstream.scorers import ScorerSet
 from evalstream.scorers.embeddings import Embedder
-from evalstream.scorers.evaluate import faithfulness_quality
+from evalstream.evaluation.metrics import faithfulness_quality
 from evalstream.scorers.factcheck import FactCheckSupport
 from evalstream.scorers.faithfulness import CosineSupport, FaithfulnessScorer
 from evalstream.scorers.llm_judge import JudgeSettings, LLMJudge
 from evalstream.scorers.nli import CrossEncoderSupport
 
-EVAL_SET = REPO / "tests/data/faithfulness_eval.jsonl"
+EVAL_SET = REPO / "evaluation/data/faithfulness_eval.jsonl"
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 import yaml
@@ -24,13 +24,13 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, Topi
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from conftest import EVALSTREAM
-from evalstream.notifiers.alert import Alert, alert_id, fingerprint
+from evalstream.contracts.alert import Alert, alert_id, fingerprint
 from evalstream.notifiers.config import ChannelConfig, ConfigError, RetryConfig, load_config
 from evalstream.notifiers.delivery import DeliveryError, TokenBucket, with_retries
 from evalstream.notifiers.channel import Channel
-from evalstream.notifiers.pagerduty import pagerduty_event
-from evalstream.notifiers.slack import slack_message
-from evalstream.notifiers.webhook import sign, verify_signature
+from evalstream.notifiers.pagerduty import PagerDutyChannel, pagerduty_event
+from evalstream.notifiers.slack import SlackChannel, slack_message
+from evalstream.notifiers.webhook import WebhookChannel, sign, verify_signature, webhook_payload
 
 ROUTING_KEY = "R0UT1NGKEY-test-0123456789abcdef"
 COORDINATOR_NOT_READY = (KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_LOAD_IN_PROGRESS, KafkaError.COORDINATOR_NOT_AVAILABLE)
@@ -52,10 +52,13 @@ class Request:
 
 
 class Receiver:
-    """An HTTP endpoint on 127.0.0.1 that records every request. It answers 503 to the first
-    `fail_first` requests (to all of them with `fail_always`), then `ok_status`."""
+    """An HTTP endpoint on 127.0.0.1 that records every request (POST or GET). It answers 503 to
+    the first `fail_first` requests (to all of them with `fail_always`), then `ok_status` with
+    `ok_headers`."""
 
-    def __init__(self, *, fail_first: int = 0, fail_always: bool = False, ok_status: int = 200, ok_body: bytes = b"ok") -> None:
+    def __init__(
+        self, *, fail_first: int = 0, fail_always: bool = False, ok_status: int = 200, ok_body: bytes = b"ok", ok_headers: dict[str, str] | None = None
+    ) -> None:
         self.requests: list[Request] = []
         self.fail_first, self.fail_always = fail_first, fail_always
         self.lock = threading.Lock()
@@ -69,8 +72,12 @@ class Receiver:
                     status = 503 if failing else ok_status
                     receiver.requests.append(Request(self.path, dict(self.headers), body, status))
                 self.send_response(status)
+                for name, value in ({} if failing else ok_headers or {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(b"unavailable" if failing else ok_body)
+
+            do_GET = do_POST  # noqa: N815 (a followed redirect arrives as a GET: it must show)
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -87,15 +94,20 @@ class Receiver:
             return [r for r in self.requests if r.status < 300]
 
     def wait_delivered(self, n: int, timeout: float = 60.0) -> list[Request]:
-        deadline = time.monotonic() + timeout
-        while len(self.delivered()) < n:
-            assert time.monotonic() < deadline, f"{len(self.delivered())}/{n} deliveries after {timeout}s; requests: {len(self.requests)}"
-            time.sleep(0.1)
+        wait_until(lambda: len(self.delivered()) >= n, timeout, lambda: f"{len(self.delivered())}/{n} deliveries; requests: {len(self.requests)}")
         return self.delivered()
 
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, explain: Callable[[], str] = lambda: "") -> None:
+    """Polls `condition` until it holds; fails with `explain()` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"not so after {timeout}s: {explain()}"
+        time.sleep(0.1)
 
 
 def create_topics(bootstrap: str, *topics: str, partitions: int = 4) -> None:
@@ -266,16 +278,20 @@ def test_flaky_receiver_gets_the_alert_once_and_a_dead_one_sends_it_to_the_dead_
         assert letter["source"]["topic"] == topics.alerts
 
         # Delivered everywhere or dead-lettered: committed. A new notifier in the group sends nothing again.
-        deadline = time.monotonic() + 20
-        while committed(topics.bootstrap, topics.group, topics.alerts) < 1:
-            assert time.monotonic() < deadline, notify.log()
-            time.sleep(0.2)
+        wait_until(lambda: committed(topics.bootstrap, topics.group, topics.alerts) >= 1, 20, notify.log)
         assert notify.stop(proc) == 0
         log_text = notify.log()
         assert ROUTING_KEY not in log_text and WEBHOOK_SECRET not in log_text
         again = notify.start()
-        time.sleep(4)
-        assert len(receivers["slack"].requests) == 4 and len(receivers["pagerduty"].requests) == 1
+        # A later alert on the same partition (same key): once the new notifier has delivered it,
+        # it has read past the first one, which it would have sent again had it not been committed.
+        later = make_alert("resolved", minute=20)
+        publish(topics.bootstrap, topics.alerts, [(later.fingerprint.encode(), later.model_dump_json().encode())])
+        *_, slack_later = receivers["slack"].wait_delivered(2)
+        *_, page_later = receivers["pagerduty"].wait_delivered(2)
+        assert "RESOLVED" in slack_later.body.decode() and "FIRING" not in slack_later.body.decode()
+        assert page_later.json()["event_action"] == "resolve"
+        assert len(receivers["slack"].requests) == 5 and len(receivers["pagerduty"].requests) == 2
         assert notify.stop(again) == 0
     finally:
         notify.close()
@@ -289,10 +305,7 @@ def test_an_alert_is_not_committed_before_delivery_so_a_killed_notifier_delivers
     publish(topics.bootstrap, topics.alerts, [(alert.fingerprint.encode(), alert.model_dump_json().encode())])
     try:
         first = notify.start()
-        deadline = time.monotonic() + 30
-        while len(receivers["slack"].requests) < 3:  # retrying
-            assert time.monotonic() < deadline, notify.log()
-            time.sleep(0.1)
+        wait_until(lambda: len(receivers["slack"].requests) >= 3, 30, lambda: notify.log(0))  # retrying
         first.kill()
         first.wait(10)
         assert committed(topics.bootstrap, topics.group, topics.alerts) == 0
@@ -322,7 +335,8 @@ def test_alerts_within_the_grouping_window_go_out_as_one_slack_message_and_one_p
         proc = notify.start()
         messages = receivers["slack"].wait_delivered(2)
         pages = receivers["pagerduty"].wait_delivered(4)
-        time.sleep(1.5)
+        # All five read, the re-sent copy too: an offset is committed only after its deliveries.
+        wait_until(lambda: committed(topics.bootstrap, topics.group, topics.alerts) == 5, 30, notify.log)
         assert notify.stop(proc) == 0
         assert len(receivers["slack"].delivered()) == 2 and len(receivers["pagerduty"].delivered()) == 4
         by_tenant = {("globex" if "globex" in m.body.decode() else "acme"): m.json() for m in messages}
@@ -374,6 +388,53 @@ def test_retries_back_off_exponentially_and_a_client_error_is_not_retried() -> N
 
     outcome = with_retries(bad_request, RetryConfig(max_attempts=5), sleep=waits.append)
     assert not outcome.delivered and outcome.attempts == 1 and "400" in outcome.reason
+
+
+def test_a_receivers_retry_after_is_waited_up_to_the_backoff_cap() -> None:
+    waits: list[float] = []
+    calls = iter([DeliveryError("HTTP 429", retry_after=2.5), DeliveryError("HTTP 429", retry_after=60), None])
+
+    def limited() -> None:
+        if (error := next(calls)) is not None:
+            raise error
+
+    outcome = with_retries(limited, RetryConfig(max_attempts=5, initial_backoff_s=0.1, max_backoff_s=3), sleep=waits.append)
+    assert outcome.delivered and outcome.attempts == 3 and waits[0] == 2.5 and waits[1] == 3
+
+
+def test_each_channel_posts_what_its_receiver_expects_and_the_webhook_is_signed(receivers: dict[str, Receiver], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NOTIFY_ROUTING_KEY", ROUTING_KEY)
+    monkeypatch.setenv("NOTIFY_WEBHOOK_SECRET", WEBHOOK_SECRET)
+    slack, pager, hook = receivers["slack"], receivers["pagerduty"], receivers["webhook"] = Receiver(), Receiver(ok_status=202), Receiver()
+    alert = make_alert()
+    SlackChannel(ChannelConfig(name="s", type="slack", url=slack.url)).send([alert])
+    PagerDutyChannel(ChannelConfig(name="p", type="pagerduty", url=pager.url, secret_env="NOTIFY_ROUTING_KEY")).send([alert])
+    WebhookChannel(ChannelConfig(name="w", type="webhook", url=hook.url, secret_env="NOTIFY_WEBHOOK_SECRET")).send([alert])
+
+    (message,), (page,), (signed,) = slack.delivered(), pager.delivered(), hook.delivered()
+    assert all(r.headers["Content-Type"] == "application/json" for r in (message, page, signed))
+    assert message.json() == json.loads(json.dumps(slack_message([alert])))
+    assert page.json() == json.loads(json.dumps(pagerduty_event(alert, ROUTING_KEY)))
+    assert signed.json() == webhook_payload([alert])
+    check_signature(signed)
+
+
+def test_a_redirect_is_a_failed_delivery_and_is_not_followed(receivers: dict[str, Receiver]) -> None:
+    target = receivers["target"] = Receiver()
+    moved = receivers["moved"] = Receiver(ok_status=301, ok_headers={"Location": target.url})
+    channel = SlackChannel(ChannelConfig(name="s", type="slack", url=moved.url))
+    outcome = with_retries(lambda: channel.send([make_alert()]), channel.config.retry)
+    assert not outcome.delivered and outcome.attempts == 1 and "HTTP 301" in outcome.reason
+    assert [r.status for r in moved.requests] == [301] and target.requests == []
+
+
+def test_an_unreachable_receiver_is_retried_and_its_url_stays_out_of_the_reason() -> None:
+    gone = Receiver()
+    url = gone.url + "/T0SECRET"
+    gone.close()
+    channel = SlackChannel(ChannelConfig(name="s", type="slack", url=url, retry=RetryConfig(max_attempts=2, initial_backoff_s=0.01)))
+    outcome = with_retries(lambda: channel.send([make_alert()]), channel.config.retry)
+    assert not outcome.delivered and outcome.attempts == 2 and outcome.reason == "ConnectError"
 
 
 def test_rate_limit_and_grouping() -> None:

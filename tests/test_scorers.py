@@ -15,7 +15,7 @@ from evalstream.producer import GenAIEvent
 from evalstream.scorers import ScorerSet
 from evalstream.scorers.cost import CostScorer
 from evalstream.scorers.embeddings import Embedder
-from evalstream.scorers.evaluate import toxicity_quality
+from evalstream.evaluation.metrics import toxicity_quality
 from evalstream.scorers.faithfulness import CosineSupport, FaithfulnessScorer
 from evalstream.scorers.relevance import RelevanceScorer
 from evalstream.scorers.toxicity import LABELS, ToxicityScorer
@@ -68,7 +68,7 @@ def test_missing_usage_is_estimated_and_flagged() -> None:
 def test_default_toxicity_scorer_reaches_its_target_on_the_hard_labeled_set(embedder: Embedder) -> None:
     scorer = ToxicityScorer(embedder)
     (quality,) = toxicity_quality(
-        REPO / "tests/data/toxicity_eval.jsonl",
+        REPO / "evaluation/data/toxicity_eval.jsonl",
         {"head": (lambda texts: scorer.head.predict(embedder.encode_documents(texts))[:, 0], scorer.threshold)},
     )
     assert quality.n >= 150

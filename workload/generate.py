@@ -6,6 +6,12 @@ Each knowledge-base passage marks one fact as `[true|wrong]`: faithful answers u
 about 8% of answers state the wrong one. Everything comes from one `random.Random(seed)`, and the file
 is gzipped with mtime=0, so the same arguments give the same bytes.
 
+Beside OUT it writes OUT's truth (`sample_events.jsonl.gz` -> `sample_truth.jsonl.gz`): one line per
+input line with what the generator did to that event: the fact it changed (true and wrong value),
+an answer taken from a passage that is not in the context (off topic), a refusal, a toxic reply,
+a truncated or failed answer, a malformed line. Recording it draws nothing from the random stream,
+so the events are the same bytes with or without it.
+
     python3 workload/generate.py OUT.jsonl.gz [--events 3000] [--seed 7] [--malformed 12]
 """
 
@@ -148,20 +154,29 @@ def _sentences(passage: str) -> list[str]:
     return re.split(r"(?<=\.)\s+", passage.split(": ", 1)[1])
 
 
-def _fact_answer(rng: random.Random, entry: int, wrong: bool) -> str:
-    """An answer taken from one passage: its marked fact, maybe with more of the passage, true or changed."""
+def _fact_answer(rng: random.Random, entry: int, wrong: bool) -> tuple[str, str]:
+    """An answer taken from one passage: its marked fact, maybe with more of the passage, true or changed.
+    Also the answer's text up to the end of the marked fact's value (what a truncation must keep for it to stay)."""
     sentences = _sentences(KB[entry][2])
     key = next(s for s in sentences if "[" in s)
     roll = rng.random()
     parts = [key] if roll < 0.45 else [key, rng.choice([s for s in sentences if s != key])] if roll < 0.8 else sentences
-    text = _FACT.sub(r"\2" if wrong else r"\1", " ".join(parts))
+    joined = " ".join(parts)
+    text = _FACT.sub(r"\2" if wrong else r"\1", joined)
+    fact = _FACT.search(joined)
+    value_end = fact.start() + len(fact.group(2 if wrong else 1))
     opener = rng.choice(ANSWER_OPENERS)
     if opener.endswith(", ") and text[1:2].islower():
         text = text[0].lower() + text[1:]
-    return opener + text
+    return opener + text, text[:value_end]
 
 
-def _rag(rng: random.Random, app: App, chat: bool) -> tuple[str, list[str], str]:
+def _changed_fact(entry: int) -> dict[str, Any]:
+    true, wrong = _FACT.search(KB[entry][2]).groups()
+    return {"passage": entry, "true": true, "wrong": wrong}
+
+
+def _rag(rng: random.Random, app: App, chat: bool, truth: dict[str, Any]) -> tuple[str, list[str], str]:
     entries = [i for i, (domain, _, _) in enumerate(KB) if domain in app.domains]
     entry = rng.choice(entries)
     question = rng.choice(KB[entry][1].split("|"))
@@ -173,15 +188,19 @@ def _rag(rng: random.Random, app: App, chat: bool) -> tuple[str, list[str], str]
         rng.shuffle(context)
     roll = rng.random()
     if roll < 0.05:
-        answer = _fact_answer(rng, rng.choice([i for i in range(len(KB)) if i not in context]), False)
+        other = rng.choice([i for i in range(len(KB)) if i not in context])
+        answer, kept_if = _fact_answer(rng, other, False)
+        truth.update(off_topic=True, answer_from_passage=other, unfaithful_if_kept=kept_if)
     else:
-        answer = _fact_answer(rng, entry, wrong=roll < 0.13)
+        answer, kept_if = _fact_answer(rng, entry, wrong=roll < 0.13)
+        if roll < 0.13:
+            truth.update(changed_fact=_changed_fact(entry), unfaithful_if_kept=kept_if)
     if chat:
         answer = rng.choice(CHAT_GREETINGS) + answer
     return prompt, [PASSAGES[i] for i in context], answer + rng.choice(ANSWER_CLOSERS)
 
 
-def _summary(rng: random.Random, app: App, when: datetime) -> tuple[str, list[str], str]:
+def _summary(rng: random.Random, app: App, when: datetime, truth: dict[str, Any]) -> tuple[str, list[str], str]:
     wrong = rng.random() < 0.08
     if rng.random() < 0.5:
         domain = rng.choice(app.domains)
@@ -191,6 +210,9 @@ def _summary(rng: random.Random, app: App, when: datetime) -> tuple[str, list[st
         bad = rng.choice(picked) if wrong else -1
         facts = [_FACT.sub(r"\2" if i == bad else r"\1", next(s for s in _sentences(KB[i][2]) if "[" in s)) for i in picked]
         body = "\n".join("- " + f for f in facts) if rng.random() < 0.7 else " ".join(facts)
+        if wrong:
+            changed = facts[picked.index(bad)]
+            truth.update(changed_fact=_changed_fact(bad), unfaithful_if_kept=changed)
         return rng.choice(SUMMARY_ASKS), [doc], rng.choice(SUMMARY_INTROS) + "\n" + body
     day = (when - timedelta(days=rng.randint(1, 20))).strftime("%d %B %Y")
     service, (cause, fix), follow = rng.choice(SERVICES), rng.choice(INCIDENTS), rng.sample(FOLLOW_UPS, 2)
@@ -204,6 +226,9 @@ def _summary(rng: random.Random, app: App, when: datetime) -> tuple[str, list[st
     told = minutes * rng.choice([2, 3]) if wrong else minutes
     answer = (f"On {day}, the {service} had a {told}-minute incident affecting about {share}% of requests in {region}, "
               f"caused by {cause}. The on-call engineer {fix}. Follow-ups: {follow[0]} and {follow[1]}.")
+    if wrong:
+        truth.update(changed_fact={"passage": "incident", "true": f"{minutes}-minute", "wrong": f"{told}-minute"},
+                     unfaithful_if_kept=answer[: answer.index(f"{told}-minute") + len(f"{told}-minute")])
     return rng.choice(SUMMARY_ASKS), [doc], answer
 
 
@@ -213,16 +238,16 @@ def _code(rng: random.Random) -> tuple[str, None, str]:
     return prompt + rng.choice(["", "", " Thanks!", " Please keep it short."]), None, answer
 
 
-def _event(rng: random.Random, when: datetime, frac: float, rollouts: dict[tuple[str, str, str], float]) -> dict[str, Any]:
+def _event(rng: random.Random, when: datetime, frac: float, rollouts: dict[tuple[str, str, str], float], truth: dict[str, Any]) -> dict[str, Any]:
     app = rng.choices(APPS, weights=[a.weight for a in APPS])[0]
     prompt_id, old, new, system_tokens = rng.choice(app.prompts)
     newer = rng.random() < min(1.0, max(0.0, (frac - rollouts[app.tenant, app.name, prompt_id]) / 0.1))
     model = rng.choices(list(MODELS), weights=MIXES[app.mix])[0]
     provider, base_ms, per_token_ms = MODELS[model]
     if app.use_case in ("rag-qa", "support-chat"):
-        prompt, context, response = _rag(rng, app, chat=app.use_case == "support-chat")
+        prompt, context, response = _rag(rng, app, chat=app.use_case == "support-chat", truth=truth)
     elif app.use_case == "summarization":
-        prompt, context, response = _summary(rng, app, when)
+        prompt, context, response = _summary(rng, app, when, truth)
     else:
         prompt, context, response = _code(rng)
     finish, error = "stop", None
@@ -242,6 +267,7 @@ def _event(rng: random.Random, when: datetime, frac: float, rollouts: dict[tuple
         response, finish = response[: rng.randint(20, max(21, len(response) - 10))], "length"
     elif roll < 0.06:
         response, finish, error = "", None, "timeout"
+    _record_outcome(truth, roll, response, finish, error)
     system = round(system_tokens * (1.15 if newer else 1.0))
     text_chars = len(prompt) + sum(len(p) for p in context or [])
     usage = {"input_tokens": system + math.ceil(text_chars / 4 * rng.uniform(0.9, 1.1)),
@@ -274,6 +300,20 @@ def _event(rng: random.Random, when: datetime, frac: float, rollouts: dict[tuple
     return event
 
 
+def _record_outcome(truth: dict[str, Any], roll: float, response: str, finish: str | None, error: str | None) -> None:
+    """What the event's answer is, now that it may have been replaced, prefixed or cut."""
+    truth["abusive_prompt"] = roll < 0.015
+    truth["refused"] = finish == "content_filter" or response in REFUSALS
+    truth["toxic"] = any(response.startswith(rude) for rude in RUDE)
+    truth["truncated"] = finish == "length"
+    truth["failed"] = error
+    # A changed fact (or another passage's fact) counts only if the answer still states it: a
+    # refusal replaces the answer and a truncation may cut the fact off.
+    kept = truth.pop("unfaithful_if_kept", None)
+    truth["unfaithful"] = kept is not None and kept.lower() in response.lower()
+    truth["off_topic"] = truth.get("off_topic", False) and truth["unfaithful"]
+
+
 def _malform(rng: random.Random, kind: str, event: dict[str, Any]) -> bytes:
     if kind == "not_json":
         return b"upstream connect error or disconnect/reset before headers. reset reason: connection termination"
@@ -304,8 +344,9 @@ def _malform(rng: random.Random, kind: str, event: dict[str, Any]) -> bytes:
     return json.dumps(event, ensure_ascii=False).encode()
 
 
-def generate(n_events: int, seed: int, start: datetime, hours: float, malformed: int) -> list[bytes]:
-    """`n_events` valid events plus `malformed` bad lines (exactly one oversized), in time order, without newlines."""
+def generate(n_events: int, seed: int, start: datetime, hours: float, malformed: int, truths: list[dict] | None = None) -> list[bytes]:
+    """`n_events` valid events plus `malformed` bad lines (exactly one oversized), in time order, without newlines.
+    `truths`, if given, receives one record per line: what was done to that event (see the module's doc)."""
     rng = random.Random(seed)
     rollouts = {(app.tenant, app.name, p[0]): rng.uniform(0.3, 0.6) for app in APPS for p in app.prompts}
     total = n_events + malformed
@@ -317,7 +358,12 @@ def generate(n_events: int, seed: int, start: datetime, hours: float, malformed:
     lines = []
     for i in range(total):
         when = start + step * (i + 0.5 + rng.uniform(-0.45, 0.45))
-        event = _event(rng, when, i / total, rollouts)
+        truth: dict[str, Any] = {"line": i}
+        event = _event(rng, when, i / total, rollouts, truth)
+        truth.update(event_id=event["event_id"], use_case=event["use_case"], has_context=bool(event["context"]))
+        truth["malformed"] = bad.get(i)
+        if truths is not None:
+            truths.append(truth)
         lines.append(_malform(rng, bad[i], event) if i in bad else json.dumps(event, ensure_ascii=False).encode())
     return lines
 
@@ -333,12 +379,27 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     start = datetime.fromisoformat(args.start)
     start = start.replace(tzinfo=timezone.utc) if start.tzinfo is None else start.astimezone(timezone.utc)
-    data = b"".join(line + b"\n" for line in generate(args.events, args.seed, start, args.hours, args.malformed))
-    if args.out.suffix == ".gz":
-        with open(args.out, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz:
+    truths: list[dict] = []
+    data = b"".join(line + b"\n" for line in generate(args.events, args.seed, start, args.hours, args.malformed, truths))
+    _write(args.out, data)
+    _write(truth_path(args.out), b"".join(json.dumps(t, sort_keys=True).encode() + b"\n" for t in truths))
+
+
+def truth_path(events_path: Path) -> Path:
+    """Where the truth of a generated file lies: `x_events.jsonl.gz` -> `x_truth.jsonl.gz`, else `x.truth.jsonl(.gz)`."""
+    name = events_path.name
+    if "_events." in name:
+        return events_path.with_name(name.replace("_events.", "_truth.", 1))
+    stem, dot, suffix = name.partition(".")
+    return events_path.with_name(f"{stem}.truth.{suffix}" if dot else f"{stem}.truth")
+
+
+def _write(path: Path, data: bytes) -> None:
+    if path.suffix == ".gz":
+        with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz:
             gz.write(data)
     else:
-        args.out.write_bytes(data)
+        path.write_bytes(data)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from typing import Optional
 
 import typer
 
-from evalstream.streams.settings import KafkaSettings, WorkerSettings
+from evalstream.config.settings import KafkaSettings, WorkerSettings
 
 
 def notify(

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from evalstream.streams.settings import KafkaSettings, WorkerSettings
+from evalstream.config.settings import KafkaSettings, WorkerSettings
 
 SUMMARY_SQL = """
 SELECT model,
@@ -114,7 +114,7 @@ def run_demo(kafka: KafkaSettings, settings: WorkerSettings, events: Path | None
         log_dir = data_dir.parent
     else:
         log_dir = Path(".")
-    cli = [sys.executable, "-m", "evalstream.streams.cli"]
+    cli = [sys.executable, "-m", "evalstream.cli.main"]
     env = {**os.environ, "EVALSTREAM_KAFKA_BOOTSTRAP": kafka.bootstrap, "EVALSTREAM_CLICKHOUSE": settings.clickhouse}
     drift_group = settings.drift_group_id or f"{settings.group_id}-drift"
 

@@ -2,7 +2,7 @@
 
 Deterministic: `python scorers/train_faithfulness.py` reproduces scorers/models/faithfulness_factcheck.json.
 Each response sentence is one example: unsupported if the data names it so. The evaluation
-set (tests/data/) is never seen here.
+set (evaluation/data/) is never seen here.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 TRAIN = HERE / "data" / "faithfulness_train.jsonl"
-OUT = HERE / "models" / "faithfulness_factcheck.json"
+OUT = HERE.parent / "scorers" / "models" / "faithfulness_factcheck.json"
 C = 1.0
 
 
@@ -59,7 +59,7 @@ def main() -> None:
     spec = {
         "version": f"1-{data_hash}",
         "features": list(FEATURES),
-        "trained_on": {"file": "scorers/data/faithfulness_train.jsonl", "events": len(rows), "claims": int(len(y)), "sha256_12": data_hash},
+        "trained_on": {"file": "training/data/faithfulness_train.jsonl", "events": len(rows), "claims": int(len(y)), "sha256_12": data_hash},
         "cross_validated_claim_roc_auc": round(float(cv_auc), 4),
         "threshold": threshold,
         "mean": [round(float(v), 6) for v in scaler.mean_],

@@ -14,9 +14,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from evalstream.streams.cli_alerts import notify
-from evalstream.streams.cli_dashboards import dashboards_app
-from evalstream.streams.settings import KafkaSettings, WorkerSettings
+from evalstream.cli.notify import notify
+from evalstream.cli.dashboards import dashboards_app
+from evalstream.config.settings import KafkaSettings, WorkerSettings
 
 app = typer.Typer(help="Streaming evaluation and monitoring for GenAI applications.", no_args_is_help=True, add_completion=False)
 # Piped output (logs, CI) gets room for the tables instead of the 80 columns rich assumes.
@@ -47,7 +47,7 @@ def produce(
 ) -> None:
     """Send events through the thin producer."""
     from evalstream.producer import EventProducer
-    from evalstream.streams.jsonl import count_lines, read_lines
+    from evalstream.cli.jsonl import count_lines, read_lines
 
     kafka = _kafka(bootstrap)
     # log_level 3: librdkafka's start-up retries ("coordinator load in progress") are not news here.
@@ -103,7 +103,7 @@ def worker(
 ) -> None:
     """Run the stream workers until stopped (SIGTERM stores the batch in hand, commits and exits)."""
     from evalstream.streams.pipeline import Pipeline
-    from evalstream.streams.scoring import default_scorers
+    from evalstream.scorers.registry import default_scorers
     from evalstream.streams.worker import run_worker
 
     settings = _worker_settings(clickhouse, group_id=group_id, batch_max_events=batch_max_events, batch_max_seconds=batch_max_seconds)
@@ -119,7 +119,7 @@ def drift(
 ) -> None:
     """Run the drift workers until stopped: score records -> windows per key -> alerts on Kafka
     (the scoring workers archive them in ClickHouse)."""
-    from evalstream.streams.drift import run_drift
+    from evalstream.drift.app import run_drift
 
     run_drift(_worker_settings(None, group_id=group_id), _kafka(bootstrap), loglevel=loglevel)
 
@@ -132,9 +132,9 @@ def score(
 ) -> None:
     """Score a file offline with the workers' scorers: no Kafka, no storage."""
     from evalstream.producer import GenAIEvent
-    from evalstream.streams.jsonl import count_lines, dumps, open_text, read_lines
+    from evalstream.cli.jsonl import count_lines, dumps, open_text, read_lines
     from evalstream.streams.pipeline import Pipeline, SourceRecord
-    from evalstream.streams.scoring import default_scorers
+    from evalstream.scorers.registry import default_scorers
     from evalstream.streams.validate import Invalid
 
     settings = WorkerSettings()
@@ -172,7 +172,7 @@ def query(
 ) -> None:
     """Print a query's result."""
     from evalstream.sinks import connect
-    from evalstream.streams.jsonl import dumps
+    from evalstream.cli.jsonl import dumps
 
     client = connect(_worker_settings(clickhouse).clickhouse)
     result = client.query(sql)
@@ -208,16 +208,18 @@ def schema(out: Path = typer.Argument(Path("producer/event.schema.json"), help="
 
 @app.command()
 def evaluate(
-    toxicity_set: Path = typer.Option(Path("tests/data/toxicity_eval.jsonl"), exists=True, dir_okay=False),
-    faithfulness_set: Path = typer.Option(Path("tests/data/faithfulness_eval.jsonl"), exists=True, dir_okay=False),
+    toxicity_set: Optional[Path] = typer.Option(None, exists=True, dir_okay=False, help="default: the shipped hand-labeled set"),
+    faithfulness_set: Optional[Path] = typer.Option(None, exists=True, dir_okay=False, help="default: the shipped hand-labeled set"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="also write the figures here"),
 ) -> None:
     """Score the hand-labeled sets: ROC-AUC and precision/recall at the default thresholds."""
     from dataclasses import asdict
 
-    from evalstream.streams.quality import measure_all
+    from evalstream.evaluation.quality import measure_all
 
-    results = measure_all(toxicity_set, faithfulness_set)
+    from evalstream.evaluation.quality import shipped_set
+
+    results = measure_all(toxicity_set or shipped_set("toxicity_eval.jsonl"), faithfulness_set or shipped_set("faithfulness_eval.jsonl"))
     table = Table("scorer", "dataset", "n", "ROC-AUC", "flags", "threshold", "precision", "recall", title="scorer quality")
     for q in results:
         table.add_row(q.scorer, q.dataset, str(q.n), f"{q.roc_auc:.3f}", q.positive, f"{q.threshold:.2f}", f"{q.precision:.3f}", f"{q.recall:.3f}")
@@ -234,7 +236,7 @@ def demo(
     timeout: float = typer.Option(900.0, help="give up after this many seconds"),
 ) -> None:
     """Replay a sample workload through Kafka, the workers and ClickHouse, then summarise."""
-    from evalstream.streams.demo import run_demo
+    from evalstream.cli.demo import run_demo
 
     sys.exit(run_demo(_kafka(bootstrap), _worker_settings(clickhouse), events, timeout=timeout, console=console))
 

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
-from evalstream.scorers.evaluate import Quality, faithfulness_quality, toxicity_quality
+from evalstream.evaluation.metrics import Quality, faithfulness_quality, toxicity_quality
+
+
+def shipped_set(name: str) -> Path:
+    """A labeled set shipped with the package (evaluation/data/), wherever it is installed."""
+    return Path(str(resources.files("evalstream.evaluation").joinpath("data", name)))
 
 
 def measure_all(toxicity_set: Path, faithfulness_set: Path) -> list[Quality]:

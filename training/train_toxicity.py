@@ -1,7 +1,7 @@
 """Train the toxicity heads on the team's labeled data; writes scorers/models/toxicity_head.json.
 
 Deterministic: `python -m evalstream.scorers.train_toxicity` (or `python scorers/train_toxicity.py`)
-reproduces the committed file. The evaluation set (tests/data/) is never seen here.
+reproduces the committed file. The evaluation set (evaluation/data/) is never seen here.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 TRAIN = HERE / "data" / "toxicity_train.jsonl"
-OUT = HERE / "models" / "toxicity_head.json"
+OUT = HERE.parent / "scorers" / "models" / "toxicity_head.json"
 C = 3.0  # chosen by cross-validation on the training set
 
 # Which labels each hand-labelled category of toxic text carries (non-toxic ones carry none).
@@ -74,7 +74,7 @@ def main() -> None:
     spec = {
         "version": f"1-{data_hash}",
         "embedding_model": embedder.name,
-        "trained_on": {"file": "scorers/data/toxicity_train.jsonl", "rows": len(rows), "sha256_12": data_hash},
+        "trained_on": {"file": "training/data/toxicity_train.jsonl", "rows": len(rows), "sha256_12": data_hash},
         "regularisation_C": C,
         "threshold": threshold,
         "threshold_how": "best F1 of 5-fold cross-validated probabilities on the training set",

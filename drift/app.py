@@ -1,9 +1,9 @@
 """The drift worker, a faust app of its own: genai.scores -> windows per key -> genai.alerts.
 
 It runs apart from the scoring workers (`evalstream drift`, consumer group `{group_id}-drift`):
-its statistics live in three faust tables (see drift_engine.py), backed by changelog topics,
+its statistics live in three faust tables (see engine.py), backed by changelog topics,
 and a restarted drift worker recovers them before it reads on, so a window's counts survive a
-restart. Table recovery is also where faust-streaming 0.15.3 races (faust_recovery.py); in a
+restart. Table recovery is also where faust-streaming 0.15.3 races (kafka/faust_recovery.py); in a
 process of its own that race can delay alerts, never the storing of events.
 Time is event time (the records' `ts`), so replayed traffic behaves like live traffic.
 It talks to Kafka only: the notifiers page from genai.alerts, and the scoring workers, which
@@ -15,37 +15,30 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 import faust
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from evalstream.notifiers.alert import Alert
-from evalstream.streams import faust_recovery
-from evalstream.streams.drift_engine import DriftEngine
-from evalstream.streams.policy import load_policy
-from evalstream.streams.settings import KafkaSettings, WorkerSettings
-from evalstream.streams.topics import ensure_topics
-from evalstream.streams.worker import new_app
+from evalstream.config.settings import Settings
+from evalstream.contracts.alert import Alert
+from evalstream.drift.engine import DriftEngine
+from evalstream.drift.policy import load_policy
+from evalstream.kafka import faust_recovery
+from evalstream.kafka.app import new_app
+from evalstream.kafka.topics import drift_topics, ensure_topics
 
 log = logging.getLogger("evalstream.drift")
 
 
-class DriftSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="EVALSTREAM_DRIFT_", extra="ignore")
-
-    policy: Path | None = None  # EVALSTREAM_DRIFT_POLICY; default: the shipped policies/default.yaml
-
-
-def build_drift_app(settings: WorkerSettings, kafka: KafkaSettings) -> Any:
+def build_drift_app(settings: Settings) -> Any:
     """The drift agent, its tables and its reports on a faust app of their own."""
-    policy = load_policy(DriftSettings().policy)  # a bad policy stops the worker here, with the reason
+    policy = load_policy(settings.drift.policy)  # a bad policy stops the worker here, with the reason
     faust_recovery.install()  # seek before resuming, on table recovery
-    app = new_app(settings.drift_group_id or f"{settings.group_id}-drift", settings, kafka)
-    scores_topic = app.topic(settings.scores_topic, value_type=bytes, key_type=bytes, partitions=settings.partitions)
+    app = new_app(settings.drift_group_id, settings)
+    topics, partitions = settings.topics, settings.topics.partitions
+    scores_topic = app.topic(topics.scores, value_type=bytes, key_type=bytes, partitions=partitions)
     tables = {
-        name: app.Table(f"drift-{name}", partitions=settings.partitions, help=help_)
+        name: app.Table(f"drift-{name}", partitions=partitions, help=help_)
         for name, help_ in (
             ("buckets", "statistics per key and bucket of event time"),
             ("keys", "per key: open buckets, baseline day blocks, alert states"),
@@ -53,13 +46,8 @@ def build_drift_app(settings: WorkerSettings, kafka: KafkaSettings) -> Any:
         )
     }
     engine = DriftEngine(policy, tables["buckets"], tables["keys"], tables["families"])
-    alerts_topic = app.topic(settings.alerts_topic, value_type=bytes, key_type=bytes, partitions=settings.partitions)
-    compacted = {"cleanup.policy": "compact"}
-    ensure_topics(
-        app,
-        {settings.scores_topic: {}, settings.alerts_topic: {}, **{t.changelog_topic_name: compacted for t in tables.values()}},
-        settings.partitions,
-    )
+    alerts_topic = app.topic(topics.alerts, value_type=bytes, key_type=bytes, partitions=partitions)
+    ensure_topics(settings.kafka, drift_topics(topics, (t.changelog_topic_name for t in tables.values())), partitions)
 
     async def publish(alert: Alert) -> None:
         log.warning("drift alert %s (%s): %s", alert.state, alert.fingerprint, alert.summary)
@@ -81,8 +69,7 @@ def build_drift_app(settings: WorkerSettings, kafka: KafkaSettings) -> Any:
                 await publish(alert)
 
     @app.task
-    async def declare_alerts_topic() -> None:
-        await alerts_topic.maybe_declare()
+    async def quiet_changelog_backpressure() -> None:
         # faust logs each wait for its changelog buffer (100 table writes) as a warning; for the
         # drift tables that wait is ordinary backpressure, not a problem to page anyone about.
         logging.getLogger("faust.transport.producer").setLevel(logging.ERROR)
@@ -99,5 +86,5 @@ def build_drift_app(settings: WorkerSettings, kafka: KafkaSettings) -> Any:
     return app
 
 
-def run_drift(settings: WorkerSettings, kafka: KafkaSettings, *, loglevel: str = "info") -> None:
-    faust.Worker(build_drift_app(settings, kafka), loglevel=loglevel, quiet=True).execute_from_commandline()
+def run_drift(settings: Settings, *, loglevel: str = "info") -> None:
+    faust.Worker(build_drift_app(settings), loglevel=loglevel, quiet=True).execute_from_commandline()

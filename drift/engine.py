@@ -31,10 +31,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, MutableMapping, NamedTuple
 
-from evalstream.notifiers.alert import Alert, alert_id, fingerprint
-from evalstream.streams.detectors import STATISTICS, Comparison
-from evalstream.streams.policy import EffectivePolicy, Policy
-from evalstream.streams.windows import WindowStats
+from evalstream.contracts.alert import Alert, alert_id, fingerprint
+from evalstream.drift.detectors import STATISTICS, Comparison
+from evalstream.drift.policy import EffectivePolicy, Policy
+from evalstream.drift.windows import WindowStats
 
 DAY = 86_400
 MAX_VERSIONS = 8  # per family; older versions' state is dropped
