@@ -27,19 +27,25 @@ from rich.table import Table
 
 from evalstream.drift.engine import DriftEngine, Key
 from evalstream.drift.policy import load_policy
+from evalstream.drift.statistics import Statistic
 
 RESULTS = Path(__file__).resolve().parent / "results"
 T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
-NORMAL = {"toxicity": 0.004, "errors": 0.01, "faithfulness": (8.5, 1.5), "relevance": (7.0, 3.0), "cost": 0.0004, "latency": 900.0}
+NORMAL = {
+    "toxicity": 0.004, "errors": 0.01, "faithfulness": (8.5, 1.5), "relevance": (7.0, 3.0), "cost": 0.0004, "latency": 900.0,
+    "unfaithful": 0.10, "refusals": 0.015,  # the scorers' flags on ordinary traffic
+}
 
 STEPS = {  # name: (statistic expected to fire, the change)
-    "toxicity 0.4% -> 2%": ("toxicity_rate", {"toxicity": 0.02}),
-    "toxicity 0.4% -> 6%": ("toxicity_rate", {"toxicity": 0.06}),
-    "errors 1% -> 5%": ("error_rate", {"errors": 0.05}),
-    "faithfulness 0.85 -> 0.75": ("faithfulness", {"faithfulness": (7.5, 2.5)}),
-    "faithfulness 0.85 -> 0.60": ("faithfulness", {"faithfulness": (6.0, 4.0)}),
-    "cost x1.5": ("cost_per_event", {"cost": 0.0006}),
-    "latency x2": ("latency_p95", {"latency": 1800.0}),
+    "toxicity 0.4% -> 2%": (Statistic.TOXICITY_RATE, {"toxicity": 0.02}),
+    "toxicity 0.4% -> 6%": (Statistic.TOXICITY_RATE, {"toxicity": 0.06}),
+    "errors 1% -> 5%": (Statistic.ERROR_RATE, {"errors": 0.05}),
+    "faithfulness 0.85 -> 0.75": (Statistic.FAITHFULNESS, {"faithfulness": (7.5, 2.5)}),
+    "faithfulness 0.85 -> 0.60": (Statistic.FAITHFULNESS, {"faithfulness": (6.0, 4.0)}),
+    "cost x1.5": (Statistic.COST_PER_EVENT, {"cost": 0.0006}),
+    "latency x2": (Statistic.LATENCY_P95, {"latency": 1800.0}),
+    "unfaithful 10% -> 20%": (Statistic.UNFAITHFUL_RATE, {"unfaithful": 0.20}),
+    "refusals 1.5% -> 5%": (Statistic.REFUSAL_RATE, {"refusals": 0.05}),
 }
 
 
@@ -50,6 +56,8 @@ def record(key: Key, ts: datetime, rng: random.Random, params: dict[str, Any]) -
         **key._asdict(),
         "toxic": rng.random() < params["toxicity"],
         "faithfulness": rng.betavariate(*params["faithfulness"]),
+        "unfaithful": rng.random() < params["unfaithful"],
+        "refusal": rng.random() < params["refusals"],
         "relevance": rng.betavariate(*params["relevance"]),
         "cost_usd": f"{params['cost'] * rng.lognormvariate(0, 0.3):.8f}",
         "latency_ms": int(params["latency"] * rng.lognormvariate(0, 0.35)),
@@ -126,8 +134,8 @@ def main() -> None:
     for name, (statistic, change) in STEPS.items():
         found = [detection_delay(change, statistic, seed) for seed in range(args.seeds)]
         hits = [d for d in found if d is not None]
-        delays[name] = {"statistic": statistic, "delays_min": found}
-        table.add_row(name, statistic, f"{statistics.median(hits):.0f}" if hits else "-", f"{min(hits):.0f}-{max(hits):.0f}" if hits else "-", str(len(found) - len(hits)))
+        delays[name] = {"statistic": statistic.value, "delays_min": found}
+        table.add_row(name, statistic.value, f"{statistics.median(hits):.0f}" if hits else "-", f"{min(hits):.0f}-{max(hits):.0f}" if hits else "-", str(len(found) - len(hits)))
     console.print(table)
 
     RESULTS.mkdir(exist_ok=True)

@@ -35,10 +35,9 @@ from rich.table import Table
 
 from bench.scorers import measure
 from bench.workload import bench_events
+from evalstream.config.settings import KafkaSettings, ScoringSettings
+from evalstream.kafka.progress import GroupProgress
 from evalstream.producer import EventProducer
-from evalstream.cli.demo import GroupProgress
-from evalstream.scorers.registry import ScoringSettings
-from evalstream.config.settings import KafkaSettings
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"

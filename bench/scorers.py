@@ -19,7 +19,8 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.workload import bench_events
-from evalstream.scorers.registry import ScoringSettings, default_scorers
+from evalstream.config.settings import ScoringSettings
+from evalstream.scorers.registry import default_scorers
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -43,6 +44,20 @@ def measure(name: str, events, batch_size: int, settings: ScoringSettings | None
             "embedding_cache_hit_rate": round(embedder.hits / total, 3) if total else 0.0}
 
 
+def measure_redaction(events) -> dict:
+    """What redaction (streams/redact.py) adds per event before scoring: one event at a time."""
+    from evalstream.streams.redact import default_redactor, redact_event
+
+    redactor = default_redactor()
+    redact_event(events[0], redactor)
+    started = time.perf_counter()
+    for event in events[1:]:
+        redact_event(event, redactor)
+    events_per_s = (len(events) - 1) / (time.perf_counter() - started)
+    return {"case": "redaction only, 200-token answer, one at a time", "events": len(events) - 1, "batch_size": 1,
+            "events_per_s": round(events_per_s, 2), "embedding_cache_hit_rate": 0.0, "ms_per_event": round(1000 / events_per_s, 3)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--batched", type=int, default=512, help="events for the batched runs")
@@ -60,6 +75,8 @@ def main() -> None:
     # The same scorers without the fast path: torch, nothing cached across events or shared between scorers.
     runs.append(measure("200-token answer, one at a time, torch, no cache", bench_events(args.naive + 2), 1,
                         ScoringSettings(embedding_backend="torch", embedding_cache_size=0)))
+
+    runs.append(measure_redaction(bench_events(args.batched + 1)))
 
     by_case = {r["case"]: r["events_per_s"] for r in runs}
     ratios = {

@@ -1,4 +1,8 @@
-"""The demo: replay a workload through Kafka -> workers -> ClickHouse, watch it, summarise it."""
+"""`evalstream demo`: replay a workload through Kafka -> workers -> ClickHouse, watch it, summarise it.
+
+The demo stores into a directory of its own (.data/demo-chdb), never into the configured
+ClickHouse, and empties only a directory it made itself (it leaves a mark in it).
+"""
 
 from __future__ import annotations
 
@@ -10,20 +14,29 @@ import sys
 import time
 from importlib import resources
 from pathlib import Path
+from typing import Optional
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from evalstream.config.settings import KafkaSettings, WorkerSettings
+from evalstream.cli.common import Bootstrap, console, load_settings
+from evalstream.cli.report import write_demo_report
+from evalstream.config.settings import Settings
+from evalstream.kafka.progress import GroupProgress
+
+DEMO_DIR = Path(".data") / "demo-chdb"
+DEMO_MARK = ".evalstream-demo"
 
 SUMMARY_SQL = """
 SELECT model,
        count() AS events,
        round(100 * avg(toxic), 1) AS `toxic %`,
        round(avgOrNull(faithfulness), 3) AS faithfulness,
+       round(100 * avgOrNull(unfaithful), 1) AS `unfaithful %`,
        round(avg(relevance), 3) AS relevance,
+       round(100 * avg(refusal), 1) AS `refusal %`,
        round(quantile(0.95)(latency_ms)) AS `p95 ms`,
        if(countIf(cost_usd IS NULL) = count(), 'unknown', toString(round(sum(cost_usd), 4))) AS `cost $`,
        countIf(tokens_estimated) AS `tokens est.`
@@ -33,47 +46,133 @@ ORDER BY events DESC
 """
 
 
-COORDINATOR_NOT_READY = {
-    KafkaError.NOT_COORDINATOR,
-    KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
-    KafkaError.COORDINATOR_NOT_AVAILABLE,
-    KafkaError._TIMED_OUT,
-}
+def demo(
+    bootstrap: Optional[str] = Bootstrap,
+    clickhouse: Optional[str] = typer.Option(
+        None, "--clickhouse",
+        help=f"where the demo stores (default: chdb://./{DEMO_DIR}, a directory of its own, emptied on each run; "
+        "the demo never uses EVALSTREAM_CLICKHOUSE, and empties only a directory it made)",
+    ),
+    events: Optional[Path] = typer.Option(None, exists=True, dir_okay=False, help="workload to replay (default: the bundled sample)"),
+    timeout: float = typer.Option(900.0, help="give up after this many seconds"),
+) -> None:
+    """Replay a sample workload through Kafka, the workers and ClickHouse, then summarise."""
+    settings = load_settings(bootstrap=bootstrap, clickhouse=clickhouse or f"chdb://{Path.cwd() / DEMO_DIR}")
+    sys.exit(run_demo(settings, events or bundled_workload(), timeout=timeout, console=console))
+
+
+class DemoStoreError(Exception):
+    pass
+
+
+def prepare_demo_store(directory: Path) -> None:
+    """An empty, marked directory for the demo's chdb; refuses a directory with data the demo did not make."""
+    if directory.exists():
+        if (directory / DEMO_MARK).is_file():
+            shutil.rmtree(directory)
+        elif any(directory.iterdir()):
+            raise DemoStoreError(
+                f"{directory} holds data not made by the demo; it is left as it is. "
+                "Give the demo another --clickhouse directory, or remove this one yourself."
+            )
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / DEMO_MARK).write_text("made by `evalstream demo`, which empties this directory on each run\n")
 
 
 def bundled_workload() -> Path:
     return Path(str(resources.files("evalstream.workload").joinpath("sample_events.jsonl.gz")))
 
 
-class GroupProgress:
-    """How far the worker group has committed on a topic, read from Kafka itself."""
+def run_demo(settings: Settings, events: Path, *, timeout: float, console: Console) -> int:
+    from evalstream.kafka.topics import ensure_topics, scoring_topics
 
-    def __init__(self, kafka: KafkaSettings, group_id: str, topic: str) -> None:
-        self.topic = topic
-        self._committed = 0
-        self.consumer = Consumer({**kafka.librdkafka(), "group.id": group_id, "enable.auto.commit": False})
-
-    def _partitions(self) -> list[TopicPartition]:
-        meta = self.consumer.list_topics(self.topic, timeout=10).topics.get(self.topic)
-        return [TopicPartition(self.topic, p) for p in sorted(meta.partitions)] if meta and meta.partitions else []
-
-    def end_offsets(self) -> int:
-        return sum(self.consumer.get_watermark_offsets(tp, timeout=10)[1] for tp in self._partitions())
-
-    def committed(self) -> int:
-        """Offsets committed by the group; while the group coordinator is still loading, the last answer."""
-        parts = self._partitions()
-        if not parts:
-            return 0
+    dsn = settings.clickhouse.dsn
+    log_dir = Path.cwd()
+    if dsn.startswith("chdb:///"):
+        data_dir = Path(dsn.removeprefix("chdb://"))
         try:
-            self._committed = sum(max(tp.offset, 0) for tp in self.consumer.committed(parts, timeout=10))
-        except KafkaException as exc:
-            if not (exc.args[0].retriable() or exc.args[0].code() in COORDINATOR_NOT_READY):
-                raise
-        return self._committed
+            prepare_demo_store(data_dir)
+        except DemoStoreError as exc:
+            console.print(f"[red]{exc}[/]")
+            return 2
+        console.print(f"the demo stores in {data_dir}")
+        log_dir = data_dir.parent
+    if not ensure_topics(settings.kafka, scoring_topics(settings.topics), settings.topics.partitions, timeout=min(timeout, 30.0)):
+        console.print(f"[red]Kafka at {settings.kafka.bootstrap} did not answer or could not create the topics[/]")
+        return 1
+    cli = [sys.executable, "-m", "evalstream.cli.main"]
+    env = {**os.environ, **settings.environment()}  # the children run on exactly these settings
 
-    def close(self) -> None:
-        self.consumer.close()
+    console.rule("1. replaying the workload through the thin producer")
+    subprocess.run([*cli, "produce", str(events), "--raw"], env=env, check=True)
+
+    console.rule("2. workers score and store (faust-streaming -> ClickHouse); drift workers watch the scores")
+    processes = {name: _start(cli, command, env, log_dir, console) for name, command in (("worker", "worker"), ("drift worker", "drift"))}
+    started = time.monotonic()
+    try:
+        counts = _watch(settings, processes, started + timeout, console)
+    finally:
+        for proc in processes.values():
+            stop(proc)
+    if counts is None:
+        return 1
+    total, alerts, dead_letters = counts
+    elapsed = time.monotonic() - started
+
+    console.rule("3. summary, read back from ClickHouse")
+    return _summarise(settings, total, alerts, dead_letters, elapsed, console)
+
+
+def _start(cli: list[str], command: str, env: dict[str, str], log_dir: Path, console: Console) -> subprocess.Popen:
+    log_path = log_dir / f"demo-{command}.log"
+    with open(log_path, "w") as log_file:
+        proc = subprocess.Popen([*cli, command], env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    console.print(f"{command} pid {proc.pid}, log {log_path}")
+    return proc
+
+
+def _watch(settings: Settings, processes: dict[str, subprocess.Popen], deadline: float, console: Console) -> tuple[int, int, int] | None:
+    """Until the workers have committed every event, the drift workers every score record and the
+    workers every alert: (events, alerts, dead letters), or None on a dead process or the deadline."""
+    kafka, topics, group = settings.kafka, settings.topics, settings.worker.group_id
+    events = GroupProgress(kafka, group, topics.events)
+    scores = GroupProgress(kafka, settings.drift_group_id, topics.scores)
+    alerts = GroupProgress(kafka, group, topics.alerts)
+    dlq = GroupProgress(kafka, group, topics.dlq)
+    try:
+        total = events.end_offsets()
+        if not wait_until(events, total, deadline, processes, console, "events committed"):
+            return None
+        if not wait_until(scores, scores.end_offsets(), deadline, processes, console, "score records checked for drift"):
+            return None
+        alert_count = alerts.end_offsets()
+        if not wait_until(alerts, alert_count, deadline, processes, console, "alerts archived"):
+            return None
+        return total, alert_count, dlq.end_offsets()
+    finally:
+        for progress in (events, scores, alerts, dlq):
+            progress.close()
+
+
+def _summarise(settings: Settings, total: int, alerts: int, dead_letters: int, elapsed: float, console: Console) -> int:
+    from evalstream.sinks import connect
+
+    client = connect(settings.clickhouse.dsn)
+    result = client.query(SUMMARY_SQL)
+    table = Table(*result.column_names, title="scored_events by model")
+    for row in result.result_rows:
+        table.add_row(*(str(v) for v in row))
+    console.print(table)
+    stored, distinct = client.query("SELECT count(), uniqExact(event_id) FROM scored_events").result_rows[0]
+    archived = client.query("SELECT count() FROM alerts").result_rows[0][0]
+    console.print(
+        f"{total} events in Kafka -> {stored} rows stored ({distinct} distinct event ids), "
+        f"{dead_letters} dead-lettered to {settings.topics.dlq}; "
+        f"{total / elapsed:,.0f} events/s end to end including worker start-up ({elapsed:.1f}s)"
+    )
+    console.print(f"drift: {alerts} alerts on {settings.topics.alerts}, {archived} in the alerts table")
+    console.print(f"report with charts: {write_demo_report(client)}")
+    return 0 if stored + dead_letters == total and stored == distinct and archived == alerts else 1
 
 
 def wait_until(group: GroupProgress, total: int, deadline: float, processes: dict[str, subprocess.Popen], console: Console, label: str) -> bool:
@@ -101,72 +200,3 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
         proc.kill()
-
-
-def run_demo(kafka: KafkaSettings, settings: WorkerSettings, events: Path | None, *, timeout: float, console: Console) -> int:
-    events = events or bundled_workload()
-    if settings.clickhouse.startswith("chdb:///"):
-        data_dir = Path(settings.clickhouse.removeprefix("chdb://"))
-        if data_dir.exists():
-            console.print(f"removing the previous demo data in {data_dir}")
-            shutil.rmtree(data_dir)
-        data_dir.parent.mkdir(parents=True, exist_ok=True)
-        log_dir = data_dir.parent
-    else:
-        log_dir = Path(".")
-    cli = [sys.executable, "-m", "evalstream.cli.main"]
-    env = {**os.environ, "EVALSTREAM_KAFKA_BOOTSTRAP": kafka.bootstrap, "EVALSTREAM_CLICKHOUSE": settings.clickhouse}
-    drift_group = settings.drift_group_id or f"{settings.group_id}-drift"
-
-    console.rule("1. replaying the workload through the thin producer")
-    subprocess.run([*cli, "produce", str(events), "--raw"], env=env, check=True)
-
-    console.rule("2. workers score and store (faust-streaming -> ClickHouse); drift workers watch the scores")
-    processes: dict[str, subprocess.Popen] = {}
-    for name, command in (("worker", "worker"), ("drift worker", "drift")):
-        log_path = log_dir / f"demo-{command}.log"
-        with open(log_path, "w") as log_file:
-            processes[name] = subprocess.Popen([*cli, command], env=env, stdout=log_file, stderr=subprocess.STDOUT)
-        console.print(f"{name} pid {processes[name].pid}, log {log_path}")
-    started = time.monotonic()
-    deadline = started + timeout
-    events_progress = GroupProgress(kafka, settings.group_id, settings.events_topic)
-    scores_progress = GroupProgress(kafka, drift_group, settings.scores_topic)
-    alerts_progress = GroupProgress(kafka, settings.group_id, settings.alerts_topic)
-    try:
-        total = events_progress.end_offsets()
-        if not wait_until(events_progress, total, deadline, processes, console, "events committed"):
-            return 1
-        elapsed = time.monotonic() - started
-        if not wait_until(scores_progress, scores_progress.end_offsets(), deadline, processes, console, "score records checked for drift"):
-            return 1
-        alerts = alerts_progress.end_offsets()
-        if not wait_until(alerts_progress, alerts, deadline, processes, console, "alerts archived"):
-            return 1
-    finally:
-        for progress in (events_progress, scores_progress, alerts_progress):
-            progress.close()
-        for proc in processes.values():
-            stop(proc)
-    dlq = GroupProgress(kafka, settings.group_id, settings.dlq_topic)
-    dead_letters = dlq.end_offsets()
-    dlq.close()
-
-    console.rule("3. summary, read back from ClickHouse")
-    from evalstream.sinks import connect
-
-    client = connect(settings.clickhouse)
-    result = client.query(SUMMARY_SQL)
-    table = Table(*result.column_names, title="scored_events by model")
-    for row in result.result_rows:
-        table.add_row(*(str(v) for v in row))
-    console.print(table)
-    stored, distinct = client.query("SELECT count(), uniqExact(event_id) FROM scored_events").result_rows[0]
-    archived = client.query("SELECT count() FROM alerts").result_rows[0][0]
-    console.print(
-        f"{total} events in Kafka -> {stored} rows stored ({distinct} distinct event ids), "
-        f"{dead_letters} dead-lettered to {settings.dlq_topic}; "
-        f"{total / elapsed:,.0f} events/s end to end including worker start-up ({elapsed:.1f}s)"
-    )
-    console.print(f"drift: {alerts} alerts on {settings.alerts_topic}, {archived} in the alerts table")
-    return 0 if stored + dead_letters == total and stored == distinct and archived == alerts else 1

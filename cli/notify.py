@@ -11,18 +11,20 @@ from typing import Optional
 
 import typer
 
-from evalstream.config.settings import KafkaSettings, WorkerSettings
+from evalstream.cli.common import Bootstrap, LogLevel, load_settings
 
 
 def notify(
-    bootstrap: Optional[str] = typer.Option(None, "--bootstrap", help="Kafka bootstrap HOST:PORT [env EVALSTREAM_KAFKA_BOOTSTRAP]"),
+    bootstrap: Optional[str] = Bootstrap,
     config: Optional[Path] = typer.Option(None, "--config", exists=True, dir_okay=False, help="notifiers YAML (default: the log only)"),
     group_id: Optional[str] = typer.Option(None, help="consumer group (default: the config's, else evalstream-notifiers)"),
-    loglevel: str = typer.Option("info"),
+    loglevel: str = LogLevel,
 ) -> None:
     """Deliver alerts from genai.alerts to the configured channels until SIGTERM (an alert is committed once delivered or dead-lettered)."""
     from confluent_kafka import Consumer, Producer
 
+    from evalstream.contracts import alerts_dlq_topic
+    from evalstream.kafka.topics import ensure_topics, notifier_topics
     from evalstream.notifiers.config import ConfigError, load_config
     from evalstream.notifiers.service import DeadLetters, Notifier, build_channel
 
@@ -30,18 +32,20 @@ def notify(
     for name in ("evalstream.notify", "evalstream.alerts"):
         logging.getLogger(name).setLevel(loglevel.upper())
     try:
-        settings = load_config(config)
-        channels = [build_channel(c) for c in settings.channels]
+        notifiers = load_config(config)
+        channels = [build_channel(c) for c in notifiers.channels]
     except ConfigError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2)
-    kafka = KafkaSettings(bootstrap=bootstrap) if bootstrap else KafkaSettings()
-    topic = settings.alerts_topic or WorkerSettings().alerts_topic
-    dlq_topic = settings.dlq_topic or f"{topic}.dlq"
+    settings = load_settings(bootstrap=bootstrap)
+    kafka = settings.kafka
+    topic = notifiers.alerts_topic or settings.topics.alerts
+    dlq_topic = notifiers.dlq_topic or alerts_dlq_topic(topic)
+    ensure_topics(kafka, notifier_topics(topic, dlq_topic), settings.topics.partitions)
     consumer = Consumer(
         {
             **kafka.librdkafka(),
-            "group.id": group_id or settings.group_id or "evalstream-notifiers",
+            "group.id": group_id or notifiers.group_id or "evalstream-notifiers",
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",
             "max.poll.interval.ms": 600_000,  # a delivery may retry with backoff for a while

@@ -8,18 +8,22 @@ Secrets are `SecretStr`: they never reach a log or a repr.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+import re
+
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-# The default topic names; they move to evalstream.contracts with the other contracts.
-EVENTS_TOPIC = "genai.events"
-DLQ_TOPIC = "genai.events.dlq"
-SCORES_TOPIC = "genai.scores"
-ALERTS_TOPIC = "genai.alerts"
+from evalstream.contracts import ALERTS_TOPIC, DLQ_TOPIC, EVENTS_TOPIC, FEEDBACK_TOPIC, SCORES_TOPIC
+
 
 ALL_SCORERS = ("cost", "toxicity", "faithfulness", "relevance")
+# What producers, consumers and topics are configured for (kafka/app.py, kafka/topics.py).
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+DEAD_LETTER_ENVELOPE_BYTES = 16 * 1024  # a dead letter's room for everything but the payload
+TENANT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # also a Kafka topic suffix and a ClickHouse user name part
 
 
 def _section(prefix: str = "EVALSTREAM_") -> SettingsConfigDict:
@@ -38,6 +42,14 @@ class KafkaSettings(BaseSettings):
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
     ssl_cafile: str | None = None
+    # mTLS: the client's certificate and key (PEM files); with SSL or SASL_SSL.
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+    ssl_key_password: SecretStr | None = None
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.security_protocol.upper() in ("SSL", "SASL_SSL")
 
     def librdkafka(self) -> dict[str, Any]:
         """The same settings for confluent-kafka (producer, admin, the demo's lag reader)."""
@@ -48,6 +60,12 @@ class KafkaSettings(BaseSettings):
             config["sasl.password"] = self.sasl_password.get_secret_value() if self.sasl_password else ""
         if self.ssl_cafile:
             config["ssl.ca.location"] = self.ssl_cafile
+        if self.ssl_certfile:
+            config["ssl.certificate.location"] = self.ssl_certfile
+        if self.ssl_keyfile:
+            config["ssl.key.location"] = self.ssl_keyfile
+        if self.ssl_key_password:
+            config["ssl.key.password"] = self.ssl_key_password.get_secret_value()
         return config
 
 
@@ -55,7 +73,26 @@ class ClickHouseSettings(BaseSettings):
     model_config = _section()
 
     # chdb:///absolute/dir (embedded) or http(s)://user:password@host:8123/database
-    dsn: str = Field("chdb:///var/lib/evalstream/chdb", validation_alias="EVALSTREAM_CLICKHOUSE")
+    # repr=False: a http(s) DSN holds the password (injected below or written by the user).
+    dsn: str = Field("chdb:///var/lib/evalstream/chdb", validation_alias="EVALSTREAM_CLICKHOUSE", repr=False)
+    # The DSN's password, so that it is on no command line and in no DSN: from the environment or a file.
+    password: SecretStr | None = Field(None, validation_alias="EVALSTREAM_CLICKHOUSE_PASSWORD")
+    password_file: Path | None = Field(None, validation_alias="EVALSTREAM_CLICKHOUSE_PASSWORD_FILE")
+
+    @model_validator(mode="after")
+    def _password_into_dsn(self) -> ClickHouseSettings:
+        """A http(s) DSN without a password gets EVALSTREAM_CLICKHOUSE_PASSWORD('s file)."""
+        secret = self.password.get_secret_value() if self.password else None
+        if secret is None and self.password_file is not None:
+            secret = self.password_file.read_text().strip()
+        url = urlsplit(self.dsn)
+        if secret is None or url.scheme not in ("http", "https") or url.password is not None:
+            return self
+        user = url.username or "default"
+        host = f"[{url.hostname}]" if url.hostname and ":" in url.hostname else url.hostname
+        netloc = f"{quote(user, safe='')}:{quote(secret, safe='')}@{host}" + (f":{url.port}" if url.port else "")
+        self.dsn = urlunsplit(url._replace(netloc=netloc))
+        return self
 
 
 class TopicSettings(BaseSettings):
@@ -65,7 +102,39 @@ class TopicSettings(BaseSettings):
     dlq: str = Field(DLQ_TOPIC, validation_alias="EVALSTREAM_DLQ_TOPIC")
     scores: str = Field(SCORES_TOPIC, validation_alias="EVALSTREAM_SCORES_TOPIC")
     alerts: str = Field(ALERTS_TOPIC, validation_alias="EVALSTREAM_ALERTS_TOPIC")
+    feedback: str = Field(FEEDBACK_TOPIC, validation_alias="EVALSTREAM_FEEDBACK_TOPIC")
     partitions: int = Field(default=4, ge=1)  # of the topics evalstream creates
+    # Tenancy bound to the producer's principal: events come from `{events}.{tenant}`, one topic per
+    # tenant that only its principal may write (infra/kafka/tenant_acls.py); the workers read those.
+    tenant_topics: bool = Field(False, validation_alias="EVALSTREAM_TENANT_TOPICS")
+    tenants: list[str] = Field(default_factory=list, validation_alias="EVALSTREAM_TENANTS")  # JSON list
+
+    @field_validator("tenants")
+    @classmethod
+    def _topic_safe_tenants(cls, tenants: list[str]) -> list[str]:
+        for tenant in tenants:
+            if not TENANT_NAME.fullmatch(tenant) or tenant == "dlq":  # `{events}.dlq` is the dead-letter topic
+                raise ValueError(f"tenant {tenant!r}: lowercase letters, digits, _ and -, at most 64, not 'dlq'")
+        return tenants
+
+    @model_validator(mode="after")
+    def _tenants_for_tenant_topics(self) -> TopicSettings:
+        if self.tenant_topics and not self.tenants:
+            raise ValueError("EVALSTREAM_TENANT_TOPICS=true needs the tenants' list (EVALSTREAM_TENANTS)")
+        return self
+
+    def tenant_topic(self, tenant: str) -> str:
+        return f"{self.events}.{tenant}"
+
+    def event_topics(self) -> list[str]:
+        """What the workers read events from: the one events topic, or one per tenant."""
+        return [self.tenant_topic(t) for t in self.tenants] if self.tenant_topics else [self.events]
+
+    def tenant_of_topic(self, topic: str) -> str | None:
+        """The tenant whose principal alone may write `topic` (None: not a tenant's topic)."""
+        if not self.tenant_topics:
+            return None
+        return next((t for t in self.tenants if topic == self.tenant_topic(t)), None)
 
 
 class WorkerSettings(BaseSettings):
@@ -76,8 +145,27 @@ class WorkerSettings(BaseSettings):
     group_id: str = "evalstream-workers"
     batch_max_events: int = Field(default=256, ge=1)
     batch_max_seconds: float = Field(default=0.5, gt=0)
+    batch_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)  # ... or when its events hold this many bytes
     max_event_bytes: int = Field(default=1024 * 1024, ge=1024)
     redact_pii: bool = True
+    # Event time is the producer's clock: a `ts` outside [now - backfill, now + skew] is dead-lettered.
+    max_backfill_days: float = Field(default=30.0, gt=0)
+    max_clock_skew_seconds: float = Field(default=300.0, ge=0)
+
+
+class DeadLetterSettings(BaseSettings):
+    model_config = _section("EVALSTREAM_DLQ_")
+
+    raw_topic: str | None = None  # EVALSTREAM_DLQ_RAW_TOPIC: the raw bytes of each dead letter; off when unset
+    max_bytes: int = Field(default=MAX_MESSAGE_BYTES - DEAD_LETTER_ENVELOPE_BYTES, ge=16 * 1024)
+
+
+class RedactionSettings(BaseSettings):
+    model_config = _section("EVALSTREAM_REDACT_")
+
+    spacy_model: Path | None = None  # a local spaCy pipeline with NER; default: a blank tokenizer
+    policy: Path | None = None  # default: the shipped streams/redaction_policy.yaml
+    hmac_key: SecretStr | None = None  # required by a policy that hashes
 
 
 class DriftSettings(BaseSettings):
@@ -112,6 +200,19 @@ class ScoringSettings(BaseSettings):
     judge_timeout_s: float = 20.0
 
 
+class OtlpSettings(BaseSettings):
+    """OpenTelemetry GenAI spans in (streams/otlp.py): off unless EVALSTREAM_OTLP_TOPIC names the Collector's topic."""
+
+    model_config = _section("EVALSTREAM_OTLP_")
+
+    topic: str | None = None  # the Collector's Kafka exporter writes `otlp_spans` by default
+    encoding: Literal["otlp_proto", "otlp_json"] = "otlp_proto"  # the exporter's `encoding`
+    # JSON, event field -> sources, over the default mapping: {"tenant": ["resource:k8s.namespace.name"]}
+    mapping: str | None = None
+    # Scores back to tracing: gen_ai.evaluation.result events (OTLP logs, otlp_proto) for a Collector's Kafka receiver.
+    scores_topic: str | None = None
+
+
 class GrafanaSettings(BaseSettings):
     """`evalstream dashboards push`: where Grafana is, how to log in, what its datasources reach."""
 
@@ -134,13 +235,16 @@ class Settings(BaseSettings):
     clickhouse: ClickHouseSettings = Field(default_factory=ClickHouseSettings)
     topics: TopicSettings = Field(default_factory=TopicSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    dead_letters: DeadLetterSettings = Field(default_factory=DeadLetterSettings)
+    redaction: RedactionSettings = Field(default_factory=RedactionSettings)
     drift: DriftSettings = Field(default_factory=DriftSettings)
     scoring: ScoringSettings = Field(default_factory=ScoringSettings)
     grafana: GrafanaSettings = Field(default_factory=GrafanaSettings)
+    otlp: OtlpSettings = Field(default_factory=OtlpSettings)
 
     @classmethod
     def settings_customise_sources(
-        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource, *_: PydanticBaseSettingsSource
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource, **_: PydanticBaseSettingsSource
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The sections read the environment, each under its documented names; the root itself
         # must not, or EVALSTREAM_CLICKHOUSE (a DSN) would be parsed as the `clickhouse` section.
@@ -162,7 +266,7 @@ class Settings(BaseSettings):
     def environment(self) -> dict[str, str]:
         """These settings as the EVALSTREAM_* variables that rebuild them in a child process."""
         env: dict[str, str] = {}
-        for section in (self.kafka, self.clickhouse, self.topics, self.worker, self.drift, self.scoring, self.grafana):
+        for section in (getattr(self, name) for name in type(self).model_fields):
             prefix = section.model_config.get("env_prefix", "")
             for name, field in type(section).model_fields.items():
                 value = getattr(section, name)

@@ -41,7 +41,7 @@ class Alert(BaseModel):
     model: str
     prompt_version: str
     region: str
-    statistic: str = Field(description="toxicity_rate, error_rate, faithfulness, relevance, cost_per_event, latency_p95")
+    statistic: str = Field(description="a drift statistic name (drift/statistics.py)")
     detector: str = Field(description="drift (window vs its baseline), prompt_regression or model_regression")
     window_value: float
     baseline_value: float

@@ -23,7 +23,7 @@ from uuid import UUID
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StoredRow:
-    VERSION: ClassVar[int] = 1
+    VERSION: ClassVar[int] = 2
 
     # -- the event (its text bodies expire by TTL; the scores stay) --
     event_id: UUID
@@ -42,6 +42,7 @@ class StoredRow:
     response: str | None = None
     has_context: bool | None = None
     metadata: str | None = None  # JSON
+    redactions: dict[str, int] | None = None  # findings redacted per entity type (streams/redact.py)
     latency_ms: float | None = None
     finish_reason: str | None = None
     error_type: str | None = None
@@ -93,7 +94,7 @@ REQUIRED_FIELDS: frozenset[str] = frozenset(
 )
 _EVENT_AND_SOURCE = REQUIRED_FIELDS | {
     "environment", "prompt_id", "prompt_version", "prompt", "context", "response", "has_context", "metadata",
-    "latency_ms", "finish_reason", "error_type", "ingested_at",
+    "latency_ms", "finish_reason", "error_type", "ingested_at", "redactions",
 }
 # What scorers may declare and return: everything the event and the source do not set.
 SCORE_FIELDS: frozenset[str] = ROW_FIELDS - _EVENT_AND_SOURCE - {"scorers"}

@@ -12,15 +12,15 @@ own the ClickHouse connection, archive the alerts for the boards (alert_archive.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import asdict
 from typing import Any
 
 import faust
+from pydantic import ValidationError
 
 from evalstream.config.settings import Settings
-from evalstream.contracts.alert import Alert
+from evalstream.contracts import Alert, ScoreRecord
 from evalstream.drift.engine import DriftEngine
 from evalstream.drift.policy import load_policy
 from evalstream.kafka import faust_recovery
@@ -45,7 +45,9 @@ def build_drift_app(settings: Settings) -> Any:
             ("families", "per tenant/app/use_case/region: prompt versions and models in order of appearance"),
         )
     }
-    engine = DriftEngine(policy, tables["buckets"], tables["keys"], tables["families"])
+    engine = DriftEngine(
+        policy, tables["buckets"], tables["keys"], tables["families"], max_future_s=settings.worker.max_clock_skew_seconds
+    )
     alerts_topic = app.topic(topics.alerts, value_type=bytes, key_type=bytes, partitions=partitions)
     ensure_topics(settings.kafka, drift_topics(topics, (t.changelog_topic_name for t in tables.values())), partitions)
 
@@ -59,10 +61,8 @@ def build_drift_app(settings: Settings) -> Any:
     async def detect_drift(stream: Any) -> None:
         async for event in stream.events():
             try:
-                record = json.loads(event.value)
-            except (TypeError, ValueError):
-                record = None
-            if not isinstance(record, dict):
+                record = ScoreRecord.from_json(event.value)
+            except ValidationError:
                 engine.stats.invalid += 1
                 continue
             for alert in engine.process(record, event.message.offset):

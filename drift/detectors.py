@@ -1,7 +1,7 @@
 """Statistical tests that compare a window with a baseline, one suited to each statistic.
 
 Every test is one-sided, towards "worse", and works on the bounded summaries of windows.py:
-- rates (toxicity, error/refusal): Fisher's exact test on the 2x2 table (exact at small
+- rates (toxicity, error/refusal, the unfaithful and refusal flags): Fisher's exact test on the 2x2 table (exact at small
   counts, where a z-test misleads: a 0.4% baseline has few positives);
 - distributions (faithfulness, relevance): Mann-Whitney U on the binned histograms, with the
   tie correction that binning needs (rank-based: a shift of the whole distribution, not only
@@ -19,6 +19,7 @@ from typing import Callable
 
 from scipy.stats import fisher_exact, norm, ttest_ind_from_stats
 
+from evalstream.drift.statistics import Statistic
 from evalstream.drift.windows import Histogram, Moments, Proportion, WindowStats
 
 
@@ -149,14 +150,16 @@ def _latency_p95(window: WindowStats, baseline: WindowStats) -> tuple[float, flo
     return window.latency.quantile(0.95), baseline.latency.quantile(0.95), quantile_exceedance_p(window.latency, baseline.latency, 0.95)
 
 
-STATISTICS: dict[str, StatisticSpec] = {
+STATISTICS: dict[Statistic, StatisticSpec] = {
     spec.name: spec
     for spec in (
-        StatisticSpec("toxicity_rate", "toxicity rate", "rose", lambda s: s.toxicity.n, _rate("toxicity"), True, _percent),
-        StatisticSpec("error_rate", "error/refusal rate", "rose", lambda s: s.errors.n, _rate("errors"), True, _percent),
-        StatisticSpec("faithfulness", "mean faithfulness", "fell", lambda s: s.faithfulness.n, _distribution("faithfulness"), False, _score),
-        StatisticSpec("relevance", "mean relevance", "fell", lambda s: s.relevance.n, _distribution("relevance"), False, _score),
-        StatisticSpec("cost_per_event", "cost per event", "rose", lambda s: s.cost.n, _cost, True, _dollars),
-        StatisticSpec("latency_p95", "latency p95", "rose", lambda s: s.latency.n, _latency_p95, True, _millis),
+        StatisticSpec(Statistic.TOXICITY_RATE, "toxicity rate", "rose", lambda s: s.toxicity.n, _rate("toxicity"), True, _percent),
+        StatisticSpec(Statistic.ERROR_RATE, "error/refusal rate", "rose", lambda s: s.errors.n, _rate("errors"), True, _percent),
+        StatisticSpec(Statistic.FAITHFULNESS, "mean faithfulness", "fell", lambda s: s.faithfulness.n, _distribution("faithfulness"), False, _score),
+        StatisticSpec(Statistic.RELEVANCE, "mean relevance", "fell", lambda s: s.relevance.n, _distribution("relevance"), False, _score),
+        StatisticSpec(Statistic.COST_PER_EVENT, "cost per event", "rose", lambda s: s.cost.n, _cost, True, _dollars),
+        StatisticSpec(Statistic.LATENCY_P95, "latency p95", "rose", lambda s: s.latency.n, _latency_p95, True, _millis),
+        StatisticSpec(Statistic.UNFAITHFUL_RATE, "unfaithful rate", "rose", lambda s: s.unfaithful.n, _rate("unfaithful"), True, _percent),
+        StatisticSpec(Statistic.REFUSAL_RATE, "refusal rate", "rose", lambda s: s.refusals.n, _rate("refusals"), True, _percent),
     )
 }

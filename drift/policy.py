@@ -4,6 +4,9 @@ Each layer below `global` names only what it changes; for a key the layers that 
 that order, the most specific last. A mistake in the file (an unknown key or statistic, an
 alpha out of range, a window that is not a whole number of buckets) stops the worker with a
 message that names the place in the file.
+
+A use case may also set the thresholds at which the scorers flag its events (`thresholds:`);
+the scorers keep them per use case, so no other layer may set them.
 """
 
 from __future__ import annotations
@@ -17,10 +20,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from evalstream.drift.detectors import STATISTICS
+from evalstream.contracts import describe_validation_error
+from evalstream.drift.statistics import Statistic
 
 Severity = Literal["critical", "error", "warning", "info"]
-StatisticName = Literal["toxicity_rate", "error_rate", "faithfulness", "relevance", "cost_per_event", "latency_p95"]
 RUNBOOK_FIELDS = {"statistic", "detector", "tenant", "app", "use_case", "model", "prompt_version", "region", "fingerprint"}
 DEFAULT_POLICY = "policies/default.yaml"  # inside evalstream.drift
 
@@ -47,7 +50,7 @@ class RegressionOverride(_Strict):
 
     enabled: bool | None = None
     severity: Severity | None = None
-    statistics: list[StatisticName] | None = None
+    statistics: list[Statistic] | None = None
 
 
 class Layer(_Strict):
@@ -58,7 +61,7 @@ class Layer(_Strict):
     fire_after: int | None = Field(None, ge=1, le=60, description="consecutive bad evaluations before firing")
     resolve_after: int | None = Field(None, ge=1, le=120, description="consecutive clear evaluations before resolving")
     runbook_url: str | None = None
-    statistics: dict[StatisticName, RuleOverride] = Field(default_factory=dict)
+    statistics: dict[Statistic, RuleOverride] = Field(default_factory=dict)
     prompt_regression: RegressionOverride | None = None
 
     @model_validator(mode="after")
@@ -68,6 +71,18 @@ class Layer(_Strict):
             if unknown := names - RUNBOOK_FIELDS:
                 raise ValueError(f"runbook_url uses unknown placeholders {sorted(unknown)}; known: {sorted(RUNBOOK_FIELDS)}")
         return self
+
+
+class FlagThresholds(_Strict):
+    """Where the scorers flag an event of this use case; unset: the scorer model's default."""
+
+    unfaithful_below: float | None = Field(None, ge=0, le=1, description="faithfulness below it: `unfaithful`")
+    toxic_above: float | None = Field(None, ge=0, le=1, description="toxicity at or above it: `toxic`")
+    refusal_above: float | None = Field(None, ge=0, le=1, description="refusal probability at or above it: `refusal`")
+
+
+class UseCaseLayer(Layer):
+    thresholds: FlagThresholds | None = None
 
 
 class Windows(_Strict):
@@ -97,14 +112,14 @@ class Policy(_Strict):
     windows: Windows = Windows()
     global_: Layer = Field(alias="global")
     regions: dict[str, Layer] = Field(default_factory=dict)
-    use_cases: dict[str, Layer] = Field(default_factory=dict)
+    use_cases: dict[str, UseCaseLayer] = Field(default_factory=dict)
     tenants: dict[str, Layer] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _global_is_complete(self) -> Policy:
         g = self.global_
         missing = [f for f in ("alpha", "resolve_alpha", "min_window_samples", "min_baseline_samples", "fire_after", "resolve_after") if getattr(g, f) is None]
-        missing += [f"statistics.{s}" for s in STATISTICS if s not in g.statistics]
+        missing += [f"statistics.{s}" for s in Statistic if s not in g.statistics]
         for name, rule in g.statistics.items():
             missing += [f"statistics.{name}.{f}" for f in ("enabled", "severity") if getattr(rule, f) is None]
         if g.prompt_regression is None or None in (g.prompt_regression.enabled, g.prompt_regression.severity, g.prompt_regression.statistics):
@@ -115,6 +130,14 @@ class Policy(_Strict):
 
     def resolve(self, tenant: str, region: str, use_case: str) -> EffectivePolicy:
         return _resolve(self, tenant, region, use_case)
+
+    def flag_thresholds(self) -> dict[str, dict[str, float]]:
+        """{flag threshold: {use case: value}} for the use cases that set one, e.g. {"unfaithful_below": {"rag-qa": 0.7}}."""
+        out: dict[str, dict[str, float]] = {name: {} for name in FlagThresholds.model_fields}
+        for use_case, layer in self.use_cases.items():
+            for name, value in (layer.thresholds.model_dump(exclude_none=True) if layer.thresholds else {}).items():
+                out[name][use_case] = value
+        return out
 
 
 @dataclass(frozen=True)
@@ -165,7 +188,7 @@ def _resolve(policy: Policy, tenant: str, region: str, use_case: str) -> Effecti
     for _, layer in layers:
         scalars.update({f: v for f in ("alpha", "resolve_alpha", "min_window_samples", "min_baseline_samples", "fire_after", "resolve_after", "runbook_url") if (v := getattr(layer, f)) is not None})
     rules = {}
-    for statistic in STATISTICS:
+    for statistic in Statistic:
         merged: dict[str, Any] = {"min_abs_change": 0.0, "min_rel_change": 0.0}
         set_by = "global"
         for label, layer in layers:
@@ -201,7 +224,7 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:
-        problems = "\n".join(f"  {'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in exc.errors())
+        problems = "  " + describe_validation_error(exc, limit=None, sep="\n  ")
         raise PolicyError(f"{source}: invalid drift policy:\n{problems}") from None
 
 

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Iterable
+
+from evalstream.contracts import ScoreRecord
+from evalstream.drift.statistics import Statistic
 
 UNIT_BINS = 20  # faithfulness and relevance on [0, 1]: 0.05 wide
 LATENCY_RATIO = 1.2  # log-spaced latency bins: each 20% wider than the one before (p95 within ~10%)
@@ -135,7 +139,7 @@ class Histogram:
 
     @classmethod
     def from_json(cls, data: list[Any]) -> Histogram:
-        return cls([int(c) for c in data[1]], float(data[0]))
+        return cls(list(map(int, data[1])), float(data[0]))
 
 
 class UnitHistogram(Histogram):
@@ -188,13 +192,10 @@ class Exemplars:
         return cls([(float(b), str(e)) for b, e in data])
 
 
-def _float(value: Any) -> float | None:
-    if value is None or value == "":
+def _float(value: float | Decimal | None) -> float | None:
+    if value is None:
         return None
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return None
+    x = float(value)
     return x if math.isfinite(x) else None
 
 
@@ -208,46 +209,60 @@ class WindowStats:
     relevance: Histogram = field(default_factory=UnitHistogram.empty)
     cost: Moments = field(default_factory=Moments)  # priced events only
     latency: Histogram = field(default_factory=LatencyHistogram.empty)
+    unfaithful: Proportion = field(default_factory=Proportion)  # events the faithfulness scorer flagged (context only)
+    refusals: Proportion = field(default_factory=Proportion)  # events the relevance scorer flagged as refusals
     exemplars: dict[str, Exemplars] = field(default_factory=dict)  # by statistic name
     last_offset: int = -1  # the highest source offset folded in: replays below it are skipped
 
-    # statistic name -> the attribute that summarises it; drift skips a statistic by name when merging
+    # statistic -> the attribute that summarises it; drift skips a statistic by name when merging
     PARTS = {
-        "toxicity_rate": "toxicity",
-        "error_rate": "errors",
-        "faithfulness": "faithfulness",
-        "relevance": "relevance",
-        "cost_per_event": "cost",
-        "latency_p95": "latency",
+        Statistic.TOXICITY_RATE: "toxicity",
+        Statistic.ERROR_RATE: "errors",
+        Statistic.FAITHFULNESS: "faithfulness",
+        Statistic.RELEVANCE: "relevance",
+        Statistic.COST_PER_EVENT: "cost",
+        Statistic.LATENCY_P95: "latency",
+        Statistic.UNFAITHFUL_RATE: "unfaithful",
+        Statistic.REFUSAL_RATE: "refusals",
     }
 
-    def observe(self, record: dict[str, Any]) -> None:
-        event_id = str(record.get("event_id", ""))
-        ts_rank = float(record.get("_ts", 0.0))  # newer flagged events are better evidence
-        toxic = record.get("toxic")
+    def observe(self, record: ScoreRecord, ts_rank: float) -> None:
+        """Fold one record in; `ts_rank` (its event time) ranks evidence: newer flagged events are better."""
+        event_id = record.event_id
+        toxic = record.toxic
         if toxic is not None:
             self.toxicity.n += 1
             if toxic:
                 self.toxicity.k += 1
-                self._exemplar("toxicity_rate", ts_rank, event_id)
+                self._exemplar(Statistic.TOXICITY_RATE, ts_rank, event_id)
         self.errors.n += 1
-        if record.get("error_type") or record.get("finish_reason") == "content_filter":
+        if record.error_type or record.finish_reason == "content_filter":
             self.errors.k += 1
-            self._exemplar("error_rate", ts_rank, event_id)
-        if (faithfulness := _float(record.get("faithfulness"))) is not None:
+            self._exemplar(Statistic.ERROR_RATE, ts_rank, event_id)
+        if (faithfulness := _float(record.faithfulness)) is not None:
             self.faithfulness.add(faithfulness)
-            self._exemplar("faithfulness", 1.0 - faithfulness, event_id)
-        if (relevance := _float(record.get("relevance"))) is not None:
+            self._exemplar(Statistic.FAITHFULNESS, 1.0 - faithfulness, event_id)
+        if (relevance := _float(record.relevance)) is not None:
             self.relevance.add(relevance)
-            self._exemplar("relevance", 1.0 - relevance, event_id)
-        if (cost := _float(record.get("cost_usd"))) is not None:
+            self._exemplar(Statistic.RELEVANCE, 1.0 - relevance, event_id)
+        if (cost := _float(record.cost_usd)) is not None:
             self.cost.add(cost)
-            self._exemplar("cost_per_event", cost, event_id)
-        if (latency := _float(record.get("latency_ms"))) is not None:
+            self._exemplar(Statistic.COST_PER_EVENT, cost, event_id)
+        if (latency := _float(record.latency_ms)) is not None:
             self.latency.add(latency)
-            self._exemplar("latency_p95", latency, event_id)
+            self._exemplar(Statistic.LATENCY_P95, latency, event_id)
+        self._flag(self.unfaithful, record.unfaithful, Statistic.UNFAITHFUL_RATE, ts_rank, event_id)
+        self._flag(self.refusals, record.refusal, Statistic.REFUSAL_RATE, ts_rank, event_id)
 
-    def _exemplar(self, statistic: str, badness: float, event_id: str) -> None:
+    def _flag(self, rate: Proportion, flagged: bool | None, statistic: Statistic, ts_rank: float, event_id: str) -> None:
+        if flagged is None:  # not scored (no context, scorer off)
+            return
+        rate.n += 1
+        if flagged:
+            rate.k += 1
+            self._exemplar(statistic, ts_rank, event_id)
+
+    def _exemplar(self, statistic: Statistic, badness: float, event_id: str) -> None:
         self.exemplars.setdefault(statistic, Exemplars()).offer(badness, event_id)
 
     @property
@@ -288,6 +303,9 @@ class WindowStats:
             relevance=UnitHistogram.from_json(data["relevance"]),
             cost=Moments.from_json(data["cost"]),
             latency=LatencyHistogram.from_json(data["latency"]),
+            # absent from state saved before the flags existed
+            unfaithful=Proportion.from_json(data["unfaithful"]) if "unfaithful" in data else Proportion(),
+            refusals=Proportion.from_json(data["refusals"]) if "refusals" in data else Proportion(),
             exemplars={k: Exemplars.from_json(v) for k, v in data.get("exemplars", {}).items()},
             last_offset=int(data.get("last_offset", -1)),
         )

@@ -1,5 +1,16 @@
-"""Quality of the scorers on the team's hand-labeled sets: ROC-AUC and precision/recall at the
-default thresholds. `evalstream evaluate` prints it."""
+"""Quality of the scorers on labeled sets: ROC-AUC, and precision and recall at the default
+threshold, at the set's own prevalence and reweighted to a realistic one. `evalstream evaluate`
+prints it.
+
+Reweighting. A labeled set rarely has the prevalence of real traffic, and precision depends on
+it. Recall (TPR) and the false-positive rate (FPR) do not, so precision at prevalence pi is
+recomputed from them as if negatives and positives were reweighted to pi : 1 - pi:
+
+    precision@pi = pi * TPR / (pi * TPR + (1 - pi) * FPR)
+
+Recall stays TPR. `REALISTIC_PREVALENCE` (10% flagged answers) is the share the design assumes
+for unfaithful answers and uses for every flag.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +23,9 @@ from uuid import uuid4
 
 import numpy as np
 
-from evalstream.producer import GenAIEvent
+from evalstream.contracts import GenAIEvent
+
+REALISTIC_PREVALENCE = 0.10
 
 
 @dataclass
@@ -22,31 +35,49 @@ class Quality:
     n: int
     roc_auc: float
     threshold: float
-    precision: float
+    precision: float  # at the set's own prevalence
     recall: float
     positive: str  # what the scorer flags, e.g. "toxic" or "unfaithful"
+    positives: int = 0
+    prevalence: float = 0.0
+    precision_at_10pct: float = 0.0  # precision reweighted to REALISTIC_PREVALENCE positives
+    false_positive_rate: float = 0.0
 
 
 def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    import gzip
+
+    raw = gzip.decompress(path.read_bytes()).decode() if path.suffix == ".gz" else path.read_text()
+    return [json.loads(line) for line in raw.splitlines() if line.strip()]
 
 
-def quality(scorer: str, dataset: Path, flagged: Sequence[int], risk: Sequence[float], threshold: float, positive: str) -> Quality:
-    """`risk` is high for the positive class; a text is flagged when risk >= threshold."""
-    from sklearn.metrics import precision_score, recall_score, roc_auc_score
+def reweighted_precision(tpr: float, fpr: float, prevalence: float = REALISTIC_PREVALENCE) -> float:
+    denominator = prevalence * tpr + (1 - prevalence) * fpr
+    return float(prevalence * tpr / denominator) if denominator > 0 else 0.0
 
-    y, r = np.array(flagged), np.array(risk, dtype=float)
+
+def quality(scorer: str, dataset: Path | str, flagged: Sequence[int], risk: Sequence[float], threshold: float, positive: str) -> Quality:
+    """`flagged` is the truth (1: should be flagged); `risk` is high for it; flagged when risk >= threshold."""
+    from sklearn.metrics import roc_auc_score
+
+    y, r = np.asarray(flagged, dtype=int), np.asarray(risk, dtype=float)
     pred = r >= threshold
+    tp, fp = int((pred & (y == 1)).sum()), int((pred & (y == 0)).sum())
+    positives, negatives = int(y.sum()), int(len(y) - y.sum())
+    tpr = tp / positives if positives else 0.0
+    fpr = fp / negatives if negatives else 0.0
+    auc = float(roc_auc_score(y, r)) if 0 < positives < len(y) else float("nan")
     return Quality(
-        scorer, dataset.name, len(y), float(roc_auc_score(y, r)), threshold,
-        float(precision_score(y, pred, zero_division=0)), float(recall_score(y, pred, zero_division=0)), positive,
+        scorer, Path(dataset).name if isinstance(dataset, Path) else dataset, len(y), auc, threshold,
+        tp / (tp + fp) if tp + fp else 0.0, tpr, positive, positives, positives / len(y) if len(y) else 0.0,
+        reweighted_precision(tpr, fpr), fpr,
     )
 
 
-def as_event(prompt: str, response: str, context: list[str] | None = None) -> GenAIEvent:
+def as_event(prompt: str, response: str, context: list[str] | None = None, finish_reason: str | None = None) -> GenAIEvent:
     return GenAIEvent(
         event_id=uuid4(), ts=datetime.now(timezone.utc), tenant="eval", app="eval", region="eval", use_case="eval",
-        provider="eval", model="eval", prompt=prompt, response=response, context=context,
+        provider="eval", model="eval", prompt=prompt, response=response, context=context, finish_reason=finish_reason,
     )
 
 
@@ -67,3 +98,66 @@ def faithfulness_quality(dataset: Path, scorers: dict[str, tuple[Callable[[list[
         q.threshold = threshold  # reported on the faithfulness scale: flagged below it
         out.append(q)
     return out
+
+
+# Relevance and refusal: rows carry prompt, response, optionally context and finish_reason, and
+# the labels `relevant` (0/1, absent where the set does not label it) and `refusal` (0/1).
+RelevancePredict = Callable[[list[GenAIEvent]], tuple[Sequence[float], Sequence[float]]]
+
+
+def relevance_quality(dataset: str, rows: list[dict], name: str, predict: RelevancePredict, relevance_threshold: float, refusal_threshold: float) -> list[Quality]:
+    """Off-topic (relevance below its threshold) against `relevant`, refusal against `refusal`."""
+    events = [as_event(r["prompt"], r["response"], r.get("context"), r.get("finish_reason")) for r in rows]
+    relevance, refusal = (np.asarray(v, dtype=float) for v in predict(events))
+    out = []
+    labeled = [i for i, r in enumerate(rows) if r.get("relevant") is not None]
+    if labeled:
+        q = quality(f"relevance: {name}", dataset, [1 - rows[i]["relevant"] for i in labeled], 1.0 - relevance[labeled], 1.0 - relevance_threshold, "off-topic")
+        q.threshold = relevance_threshold  # reported on the relevance scale: flagged below it
+        out.append(q)
+    labeled = [i for i, r in enumerate(rows) if r.get("refusal") is not None]
+    if labeled:
+        out.append(quality(f"refusal: {name}", dataset, [rows[i]["refusal"] for i in labeled], refusal[labeled], refusal_threshold, "refusal"))
+    return out
+
+
+def workload_relevance_rows(events_path: Path, truth_path: Path) -> list[dict]:
+    """The sample workload's answers labeled by what its generator did to them.
+
+    Not relevant: an answer taken from a passage about another question (`off_topic`), a
+    refusal (`refused`: a content filter's empty answer or a stock refusal), an empty or failed
+    answer, and an abusive reply with no answer in it. Truncated answers are left out of the
+    relevance rows: the generator cuts at a random point, so some still answer and some do not.
+    """
+    from evalstream.workload.generate import RUDE
+
+    events = {}
+    for line in (gzip_lines(events_path)):
+        try:
+            e = json.loads(line)
+            events[e["event_id"]] = e
+        except (ValueError, KeyError, TypeError):
+            continue
+    rows = []
+    for truth in read_jsonl(truth_path):
+        e = events.get(truth.get("event_id"))
+        if e is None or truth.get("malformed") or not isinstance(e.get("response"), str) or not isinstance(e.get("prompt"), str):
+            continue
+        response = e["response"]
+        refused = bool(truth.get("refused"))
+        if truth.get("truncated") and not refused:
+            relevant = None
+        else:
+            irrelevant = truth.get("off_topic") or refused or truth.get("failed") or not response.strip() or response.strip() in RUDE
+            relevant = 0 if irrelevant else 1
+        context = e.get("context") if isinstance(e.get("context"), list) else None
+        rows.append({"prompt": e["prompt"], "response": response, "context": context, "finish_reason": e.get("finish_reason"),
+                     "relevant": relevant, "refusal": int(refused), "use_case": truth.get("use_case")})
+    return rows
+
+
+def gzip_lines(path: Path) -> list[str]:
+    import gzip
+
+    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    return raw.decode("utf-8", errors="replace").splitlines()

@@ -12,13 +12,12 @@ import logging
 import time
 from typing import Iterable, Mapping
 
-from evalstream.config.settings import KafkaSettings, TopicSettings
+from evalstream.config.settings import MAX_MESSAGE_BYTES, KafkaSettings, TopicSettings
 
 log = logging.getLogger("evalstream.topics")
 
-# Producers and consumers are configured for 16 MiB messages (kafka/app.py); a dead letter
+# Producers and consumers are configured for MAX_MESSAGE_BYTES (kafka/app.py); a dead letter
 # carries the whole offending event, so the DLQ must accept what the events topic did.
-MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 DLQ_CONFIG = {"max.message.bytes": str(MAX_MESSAGE_BYTES)}
 # A changelog keeps the latest value per key: what a restarted drift worker recovers its tables from.
 CHANGELOG_CONFIG = {"cleanup.policy": "compact"}
@@ -27,8 +26,8 @@ TopicConfigs = Mapping[str, Mapping[str, str]]
 
 
 def scoring_topics(topics: TopicSettings) -> dict[str, dict[str, str]]:
-    """What the scoring workers read (events, alerts to archive) and write (dead letters, score records)."""
-    return {topics.events: {}, topics.dlq: dict(DLQ_CONFIG), topics.scores: {}, topics.alerts: {}}
+    """What the scoring workers read (events, alerts to archive, human feedback) and write (dead letters, score records)."""
+    return {topics.events: {}, topics.dlq: dict(DLQ_CONFIG), topics.scores: {}, topics.alerts: {}, topics.feedback: {}}
 
 
 def drift_topics(topics: TopicSettings, changelogs: Iterable[str]) -> dict[str, dict[str, str]]:
@@ -41,9 +40,9 @@ def notifier_topics(alerts: str, dead_letters: str) -> dict[str, dict[str, str]]
     return {alerts: {}, dead_letters: dict(DLQ_CONFIG)}
 
 
-def ensure_topics(kafka: KafkaSettings, topics: TopicConfigs, partitions: int, timeout: float = 30.0) -> None:
-    """Creates the missing `topics` and waits until all of them have leaders; logs, never raises, when
-    Kafka cannot tell (faust then creates what it needs itself)."""
+def ensure_topics(kafka: KafkaSettings, topics: TopicConfigs, partitions: int, timeout: float = 30.0) -> bool:
+    """Creates the missing `topics` and waits until all of them have leaders (True once they do).
+    Logs, never raises, when Kafka cannot tell: faust then creates what it needs itself."""
     from confluent_kafka import KafkaException
     from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -61,10 +60,12 @@ def ensure_topics(kafka: KafkaSettings, topics: TopicConfigs, partitions: int, t
             except KafkaException as exc:
                 if "TOPIC_ALREADY_EXISTS" not in str(exc):
                     raise
-        if not _wait_for_leaders(admin, list(topics), timeout):
-            log.warning("topics %s not ready after %.0fs; faust will try to create them", sorted(topics), timeout)
+        if _wait_for_leaders(admin, list(topics), timeout):
+            return True
+        log.warning("topics %s not ready after %.0fs; faust will try to create them", sorted(topics), timeout)
     except KafkaException as exc:
         log.warning("could not check the topics (%s); faust will try to create them", exc)
+    return False
 
 
 def _wait_for_leaders(admin: object, names: list[str], timeout: float) -> bool:

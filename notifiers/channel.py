@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Callable
 
-from evalstream.contracts.alert import Alert
+from evalstream.contracts import Alert
 from evalstream.notifiers.config import ChannelConfig
 from evalstream.notifiers.delivery import TokenBucket, http_client, post
 

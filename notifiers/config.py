@@ -13,7 +13,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from evalstream.contracts.alert import SEVERITY_RANK, Alert, Severity
+from evalstream.contracts import SEVERITY_RANK, Alert, Severity, describe_validation_error
 
 PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 GROUPABLE_FIELDS = {"tenant", "app", "use_case", "model", "prompt_version", "region", "state", "severity", "statistic", "detector"}
@@ -105,7 +105,7 @@ def load_config(path: str | Path | None) -> NotifierConfig:
     try:
         config = NotifierConfig.model_validate(data)
     except ValidationError as exc:
-        problems = "\n".join(f"  {'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in exc.errors())
+        problems = "  " + describe_validation_error(exc, limit=None, sep="\n  ")
         raise ConfigError(f"{path}: invalid notifier config:\n{problems}") from None
     for channel in config.channels:  # fail at start, not at the first page, when a secret is missing
         channel.resolved_url()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -10,6 +11,9 @@ import httpx
 import tenacity
 
 from evalstream.notifiers.config import RetryConfig
+
+# httpx logs every request with its URL at INFO, and a Slack URL is a secret.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 class DeliveryError(Exception):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from evalstream.contracts.alert import Alert
+from evalstream.contracts import Alert
 from evalstream.notifiers.channel import Channel
 
 log = logging.getLogger("evalstream.alerts")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from evalstream.contracts.alert import Alert
+from evalstream.contracts import Alert
 from evalstream.notifiers.channel import HttpChannel
 from evalstream.notifiers.config import ChannelConfig
 

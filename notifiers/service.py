@@ -21,7 +21,7 @@ from typing import Any, Callable
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from pydantic import ValidationError
 
-from evalstream.contracts.alert import Alert
+from evalstream.contracts import Alert, describe_validation_error
 from evalstream.notifiers.channel import Channel
 from evalstream.notifiers.config import ChannelConfig
 from evalstream.notifiers.delivery import with_retries
@@ -154,7 +154,7 @@ class Notifier:
             alert = Alert.model_validate_json(message.value() or b"")
         except ValidationError as exc:
             self.stats.invalid += 1
-            problem = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
+            problem = describe_validation_error(exc)
             self.dead_letters.send(message.key(), {"reason": f"not an alert: {problem}", "source": source, "payload": (message.value() or b"").decode("utf-8", "replace")})
             self.stats.dead_lettered += 1
             return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from evalstream.contracts.alert import Alert
+from evalstream.contracts import Alert
 from evalstream.notifiers.channel import HttpChannel, group_label
 
 MAX_ALERTS_PER_MESSAGE = 10  # Slack allows 50 blocks a message; an alert takes up to 4

@@ -13,7 +13,7 @@ import hmac
 import json
 import time
 
-from evalstream.contracts.alert import Alert
+from evalstream.contracts import Alert
 from evalstream.notifiers.channel import HttpChannel
 from evalstream.notifiers.config import ChannelConfig
 

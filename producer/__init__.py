@@ -5,5 +5,6 @@ Installs alone with confluent-kafka and pydantic; imports nothing else of evalst
 
 from evalstream.producer.contract import SCHEMA_VERSION, GenAIEvent, TokenUsage, event_key
 from evalstream.producer.client import EventProducer, ProducerStats
+from evalstream.producer.feedback import Feedback
 
-__all__ = ["SCHEMA_VERSION", "GenAIEvent", "TokenUsage", "event_key", "EventProducer", "ProducerStats"]
+__all__ = ["SCHEMA_VERSION", "GenAIEvent", "TokenUsage", "event_key", "EventProducer", "ProducerStats", "Feedback"]

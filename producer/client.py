@@ -12,10 +12,12 @@ from confluent_kafka import KafkaError, Message, Producer
 from pydantic import ValidationError
 
 from evalstream.producer.contract import GenAIEvent, event_key
+from evalstream.producer.feedback import Feedback, feedback_key
 
 log = logging.getLogger("evalstream.producer")
 
 DEFAULT_TOPIC = "genai.events"
+DEFAULT_FEEDBACK_TOPIC = "genai.feedback"
 
 
 @dataclass
@@ -45,12 +47,14 @@ class EventProducer:
         bootstrap: str,
         *,
         topic: str = DEFAULT_TOPIC,
+        feedback_topic: str = DEFAULT_FEEDBACK_TOPIC,
         max_queued_events: int = 100_000,
         max_queued_kbytes: int = 256 * 1024,
         delivery_timeout_ms: int = 300_000,
         extra_config: Mapping[str, Any] | None = None,
     ) -> None:
         self.topic = topic
+        self.feedback_topic = feedback_topic
         self.stats = ProducerStats()
         self._lock = threading.Lock()
         config: dict[str, Any] = {
@@ -82,12 +86,28 @@ class EventProducer:
             return False
         return self.send_raw(event.model_dump_json().encode(), key=event_key(event.tenant, event.app), wait_s=wait_s)
 
-    def send_raw(self, value: bytes, *, key: bytes | None = None, wait_s: float = 0.0) -> bool:
-        """Enqueue bytes as they are (no validation): for replaying recorded events."""
+    def feedback(self, feedback: Feedback | Mapping[str, Any] | None = None, *, wait_s: float = 0.0, **fields: Any) -> bool:
+        """Validate and enqueue a person's verdict on an event (to `feedback_topic`), like `send()`.
+
+        `producer.feedback(event_id=..., tenant=..., app=..., rater="ann", faithful=False)`, or a
+        Feedback / mapping. Returns False when it was rejected or dropped.
+        """
+        try:
+            if not isinstance(feedback, Feedback):
+                feedback = Feedback.model_validate({**(feedback or {}), **fields})
+        except ValidationError as exc:
+            self._count("rejected_invalid")
+            log.warning("evalstream feedback rejected, not sent: %s", _first_error(exc))
+            return False
+        value = feedback.model_dump_json(exclude_none=True).encode()
+        return self.send_raw(value, key=feedback_key(feedback.tenant, feedback.app), wait_s=wait_s, topic=self.feedback_topic)
+
+    def send_raw(self, value: bytes, *, key: bytes | None = None, wait_s: float = 0.0, topic: str | None = None) -> bool:
+        """Enqueue bytes as they are (no validation): for replaying recorded events (or feedback, with `topic`)."""
         deadline = time.monotonic() + wait_s
         while True:
             try:
-                self._producer.produce(self.topic, value=value, key=key, on_delivery=self._on_delivery)
+                self._producer.produce(topic or self.topic, value=value, key=key, on_delivery=self._on_delivery)
                 break
             except BufferError:
                 if time.monotonic() >= deadline:

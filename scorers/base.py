@@ -5,9 +5,14 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, Sequence, runtime_checkable
 
-from evalstream.producer import GenAIEvent
+from evalstream.contracts import GenAIEvent
 
 Scores = dict[str, Any]
+SET_FIELDS = ("scorers",)  # the ScorerSet's own field: scorer name -> version
+
+
+class ScorerContractError(ValueError):
+    """A scorer's code breaks the protocol (fields undeclared or claimed twice): a bug, not an event."""
 
 
 @runtime_checkable
@@ -15,11 +20,13 @@ class Scorer(Protocol):
     """Scores a batch of events; returns one dict of score fields per event, in order.
 
     `name` and `version` are stored beside every score so history can be re-scored and compared.
+    `fields` declares every key a result may hold; each field belongs to one scorer only.
     Models load once, in `__init__`, never per event.
     """
 
     name: str
     version: str
+    fields: tuple[str, ...]
 
     def score(self, events: Sequence[GenAIEvent]) -> list[Scores]: ...
 
@@ -30,6 +37,7 @@ class Reviewer(Protocol):
 
     name: str
     version: str
+    fields: tuple[str, ...]
 
     def review(self, events: Sequence[GenAIEvent], scores: Sequence[Scores]) -> list[Scores]: ...
 
@@ -45,6 +53,8 @@ class ScorerSet:
         names = [s.name for s in (*scorers, *reviewers)]
         if len(set(names)) != len(names):
             raise ValueError(f"scorer names must be unique, got {names}")
+        self.declared = declared_fields([*scorers, *reviewers])
+        self.fields = frozenset(f for fields in self.declared.values() for f in fields)  # besides "scorers"
         self.scorers = list(scorers)
         self.reviewers = list(reviewers)
         self._pool = ThreadPoolExecutor(max_workers=max(1, len(self.scorers)), thread_name_prefix="scorer")
@@ -59,15 +69,35 @@ class ScorerSet:
         futures = [self._pool.submit(s.score, events) for s in self.scorers]
         merged: list[Scores] = [{"scorers": self.versions} for _ in events]
         for scorer, future in zip(self.scorers, futures):
-            results = future.result()
-            if len(results) != len(events):
-                raise RuntimeError(f"scorer {scorer.name} returned {len(results)} results for {len(events)} events")
-            for row, result in zip(merged, results):
-                row.update(result)
+            self._merge(scorer.name, merged, future.result())
         for reviewer in self.reviewers:
-            for row, result in zip(merged, reviewer.review(events, merged)):
-                row.update(result)
+            self._merge(reviewer.name, merged, reviewer.review(events, merged))
         return merged
+
+    def _merge(self, name: str, merged: list[Scores], results: Sequence[Scores]) -> None:
+        if len(results) != len(merged):
+            raise RuntimeError(f"scorer {name} returned {len(results)} results for {len(merged)} events")
+        declared = self.declared[name]
+        for row, result in zip(merged, results):
+            if not result.keys() <= declared:
+                raise ScorerContractError(f"scorer {name} returned fields it does not declare: {sorted(result.keys() - declared)}")
+            row.update(result)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+
+
+def declared_fields(scorers: Sequence[Scorer | Reviewer]) -> dict[str, frozenset[str]]:
+    """Each scorer's declared fields; two scorers declaring one field is an error at start."""
+    owner: dict[str, str] = {field: "the scorer set" for field in SET_FIELDS}
+    declared: dict[str, frozenset[str]] = {}
+    for scorer in scorers:
+        fields = getattr(scorer, "fields", None)
+        if not isinstance(fields, tuple) or not all(isinstance(f, str) for f in fields):
+            raise ScorerContractError(f"scorer {scorer.name} must declare the fields it produces: fields = ('a', 'b', ...)")
+        for field in fields:
+            if field in owner:
+                raise ScorerContractError(f"field {field!r} is declared by both {owner[field]} and scorer {scorer.name}")
+            owner[field] = f"scorer {scorer.name}"
+        declared[scorer.name] = frozenset(fields)
+    return declared

@@ -1,9 +1,18 @@
-"""Features of one claim against its context that expose a changed fact.
+"""Evidence about one claim against its context, each piece with a known direction.
 
-Embedding similarity sees the topic; these look at what a one-fact change alters: numbers
-(with their units), dates, names, negation, and words that appear nowhere in the context,
-each measured against the whole context and against the context sentence the claim aligns
-with best (and its neighbours).
+`AGAINST` features can only be evidence that the claim is unsupported: a number, unit, date or
+name the context does not give, words it never uses, a polarity or qualifier that differs from
+the context sentence the claim matches, anchors in the other order (swapped entities).
+`FOR` features can only be evidence of support: how close the best-matching context sentence
+is, and how much of the claim is the context's own wording. The model (factcheck.py) is held to
+these directions, so it cannot learn "more new words = more supported" or "a negation = more
+supported" from how its training set happened to be written. The "..._in_copy" features weigh
+a difference by how much of the claim is the matched context's own wording: one number, word
+or negation changed in an otherwise copied sentence is a changed fact; the same difference in
+a free paraphrase is weaker evidence, and a faithful copy has none at all. Nothing else is a feature: the
+claim's length, or whether it has a number or a negation at all, says nothing about support.
+
+Quantities are compared after normalisation (quantities.py), so "two weeks" restates "14 days".
 """
 
 from __future__ import annotations
@@ -14,121 +23,165 @@ from functools import lru_cache
 
 import numpy as np
 
-# The claim's cosine to its best match is used only to find that match: as a feature it taught
-# the model "a near-copy is suspicious" (true of the hard set, false of real answers that
-# quote their source), so that a verbatim quote was flagged.
-FEATURES = (
+from evalstream.scorers.quantities import context_quantities, number_checks
+
+AGAINST = (
     "numbers_not_in_context",
     "numbers_not_near_match",
-    "has_number",
-    "number_units_not_in_context",
+    "units_not_in_context",
     "dates_not_in_context",
     "names_not_in_context",
     "new_words_share",
     "new_words_near_match_share",
-    "claim_negated",
-    "match_negated",
-    "negation_differs_from_match",
-    "negation_differs_from_window",
-    "claim_words",
+    "polarity_differs_from_match",
+    "negation_not_in_window",
+    "qualifiers_not_near_match",
+    "anchors_reordered",
+    "number_changed_in_copy",
+    "polarity_flipped_in_copy",
+    "word_changed_in_copy",
 )
+FOR = ("best_match_cosine", "context_bigram_share")
+FEATURES = AGAINST + FOR
+MAX_COUNT = 3.0  # counts saturate: a fourth invented number is no more damning than a third
 
-NUMBER_WORDS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-    "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "hundred": 100, "half": 50,
-}
-NEGATION = re.compile(
-    r"\b(not|no|never|none|nor|cannot|without|excluded?|except|neither|unless|only)\b|n't\b", re.IGNORECASE
+NEGATION = re.compile(r"\b(?:not|no|never|none|nor|cannot|neither|no longer|nothing|nobody|nowhere)\b|n't\b", re.IGNORECASE)
+QUALIFIERS = frozenset(
+    "only all every any some most always before after within over under more less least fewer minimum maximum until "
+    "first last except unless excluding including included excluded free paid full partial each per same next previous "
+    "earlier later higher lower immediately daily weekly monthly annual annually yearly both either".split()
 )
-DATE_WORDS = (
+DATE_WORDS = frozenset(
     "january february march april may june july august september october november december "
-    "monday tuesday wednesday thursday friday saturday sunday"
-).split()
-STOPWORDS = set(
+    "monday tuesday wednesday thursday friday saturday sunday weekend weekends weekday weekdays".split()
+)
+STOPWORDS = frozenset(
     "the a an and or of to in on for with by at from is are was were be been it its this that these those as "
     "you your we our they their he she his her i can may will would should could must do does did has have had "
-    "not no".split()
+    "not no also there which who what when where how than then so if but about into up out just".split()
 )
+_WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*")
+_NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][a-zA-Z0-9]+")
 
 
-NUMBER_WORD = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")\b")
-DIGITS = re.compile(r"\d+(?:\.\d+)?")
-NUMBER_UNIT = re.compile(r"(\d+(?:\.\d+)?)\s*(%|[a-z£$€]+)")
-NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z]+")
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
 
 
-def numbers(text: str) -> frozenset[str]:
-    lowered = text.lower().replace(",", "")
-    return frozenset(DIGITS.findall(lowered)) | {str(NUMBER_WORDS[w]) for w in NUMBER_WORD.findall(lowered)}
+def tokens(text: str) -> list[str]:
+    return _WORD.findall(text.lower().replace(",", ""))
 
 
-def number_units(text: str) -> set[tuple[str, str]]:
-    return set(NUMBER_UNIT.findall(text.lower().replace(",", "")))
+def content_stems(text: str) -> frozenset[str]:
+    return frozenset(_stem(w) for w in tokens(text) if w not in STOPWORDS and w not in QUALIFIERS and len(w) > 2 and not w[0].isdigit())
 
 
 def names(text: str) -> set[str]:
     """Capitalised words that do not start a sentence."""
-    return {w.lower() for w in NAME.findall(text)} - {"yes", "no", "the"}
+    return {w.lower() for w in _NAME.findall(text)} - {"yes", "no", "the", "i"}
 
 
-def content_words(text: str) -> frozenset[str]:
-    return frozenset(w for w in re.findall(r"[a-z]+", text.lower()) if w not in STOPWORDS and len(w) > 2)
+_ANSWER_WORD = re.compile(r"^\s*(?:no|yes)\b[,.!:;]?", re.IGNORECASE)
 
 
-def negated(text: str) -> bool:
-    return bool(NEGATION.search(text))
+def negations(text: str) -> int:
+    """Negations of the statement; a leading "No," answers the question and is not one."""
+    return len(NEGATION.findall(_ANSWER_WORD.sub("", text, count=1)))
 
 
-# Retrieved passages repeat across events, so the same context sentences and windows come back
-# again and again: their facts are cached (bounded); a claim's are computed once, uncached.
-context_numbers = lru_cache(maxsize=8_192)(numbers)
-context_words = lru_cache(maxsize=8_192)(content_words)
-context_negated = lru_cache(maxsize=8_192)(negated)
+def dates(words) -> set[str]:
+    """Month and day names, singular ("Wednesdays" is "wednesday")."""
+    return {w.removesuffix("s") if w.removesuffix("s") in DATE_WORDS else w for w in words if w in DATE_WORDS or w.removesuffix("s") in DATE_WORDS}
+
+
+def bigrams(words: list[str]) -> set[tuple[str, str]]:
+    return set(zip(words, words[1:]))
+
+
+@dataclass(frozen=True)
+class Span:
+    """What is known of a piece of context (a sentence window, or the whole context); cached, as passages repeat."""
+
+    text: str
+    lowered: str
+    words: frozenset[str]
+    stems: frozenset[str]
+    bigrams: frozenset[tuple[str, str]]
+    quantities: tuple[frozenset[float], frozenset[tuple[str, float]]]
+    negations: int
+    positions: dict[str, int]  # first position of each token, for the order of anchors
+
+
+@lru_cache(maxsize=16_384)
+def span(text: str) -> Span:
+    words = tokens(text)
+    positions: dict[str, int] = {}
+    for i, w in enumerate(words):
+        positions.setdefault(w, i)
+    return Span(text, text.lower(), frozenset(words), content_stems(text), frozenset(bigrams(words)),
+                context_quantities(text), negations(text), positions)
 
 
 @dataclass(frozen=True)
 class ContextFacts:
-    """What the claims of one response are checked against, computed once per event."""
+    """What the claims of one response are checked against, computed once per context."""
 
-    premises: list[str]  # the context's sentences, in order
-    lowered: str
-    numbers: set[str]
-    number_units: set[tuple[str, str]]
-    words: set[str]
-    content_words: set[str]
+    premises: tuple[str, ...]  # the context's sentences, in order
+    whole: Span
 
     @classmethod
-    def of(cls, premises: list[str]) -> ContextFacts:
-        text = " ".join(premises)
-        return cls(
-            premises, text.lower(), numbers(text), number_units(text),
-            {w.lower() for w in re.findall(r"[A-Za-z]+", text)}, content_words(text),
-        )
+    def of(cls, premises: list[str] | tuple[str, ...]) -> ContextFacts:
+        return _context_facts(tuple(premises))
+
+    def window(self, best: int) -> Span:
+        return span(" ".join(self.premises[max(0, best - 1) : best + 2]))
+
+
+@lru_cache(maxsize=4_096)
+def _context_facts(premises: tuple[str, ...]) -> ContextFacts:
+    return ContextFacts(premises, span(" ".join(premises)))
+
+
+def anchors_reordered(claim_words: list[str], anchors: set[str], window: Span) -> float:
+    """Share of pairs of anchors (numbers, names) found in the window that appear there in the other order."""
+    placed = [window.positions[w] for w in dict.fromkeys(claim_words) if w in anchors and w in window.positions]
+    pairs = [(a, b) for i, a in enumerate(placed) for b in placed[i + 1 :]]
+    return sum(a > b for a, b in pairs) / len(pairs) if pairs else 0.0
 
 
 def claim_features(claim: str, context: ContextFacts, similarities: np.ndarray) -> list[float]:
-    """`similarities`: the claim's cosine to each of the context's sentences."""
+    """`similarities`: the claim's cosine to each of the context's sentences. Values in FEATURES order."""
     best = int(np.argmax(similarities))
-    match = context.premises[best]
-    window = " ".join(context.premises[max(0, best - 1) : best + 2])
-    claim_numbers = numbers(claim)
-    claim_words = content_words(claim)
-    lowered = claim.lower()
-    claim_dates = {d for d in DATE_WORDS if d in lowered}
-    claim_negated = negated(claim)
-    match_negated = context_negated(match)
+    match, window, whole = span(context.premises[best]), context.window(best), context.whole
+    words = tokens(claim)
+    stems = content_stems(claim)
+    claim_names = names(claim)
+    _, not_in_context, units_not_in_context = number_checks(claim, whole.quantities)
+    _, not_near_match, _ = number_checks(claim, window.quantities)
+    claim_negations = negations(claim)
+    anchors = {w for w in words if w[0].isdigit()} | claim_names
+    qualifiers = {w for w in words if w in QUALIFIERS}
+    claim_bigrams = bigrams(words)
+    copied = len(claim_bigrams & window.bigrams) / max(len(claim_bigrams), 1)
+    polarity_differs = claim_negations != match.negations
     return [
-        len(claim_numbers - context.numbers),
-        len(claim_numbers - context_numbers(window)),
-        float(bool(claim_numbers)),
-        len(number_units(claim) - context.number_units),
-        len({d for d in claim_dates if d not in context.lowered}),
-        len(names(claim) - context.words),
-        len(claim_words - context.content_words) / max(len(claim_words), 1),
-        len(claim_words - context_words(window)) / max(len(claim_words), 1),
-        float(claim_negated),
-        float(match_negated),
-        float(claim_negated != match_negated),
-        float(claim_negated != context_negated(window)),
-        float(len(claim_words)),
+        min(not_in_context, MAX_COUNT),
+        min(not_near_match, MAX_COUNT),
+        min(units_not_in_context, MAX_COUNT),
+        min(len(dates(words) - dates(whole.words)), MAX_COUNT),
+        min(len(claim_names - whole.words), MAX_COUNT),
+        len(stems - whole.stems) / max(len(stems), 1),
+        len(stems - window.stems) / max(len(stems), 1),
+        float(polarity_differs),
+        float(claim_negations > window.negations),
+        min(len(qualifiers - window.words), MAX_COUNT),
+        anchors_reordered(words, anchors, window),
+        min(not_near_match, 1) * copied,
+        float(polarity_differs) * copied,
+        min(len(stems - window.stems) + len(qualifiers - window.words), 1) * copied,
+        float(np.clip(similarities[best], 0.0, 1.0)),
+        len(claim_bigrams & whole.bigrams) / max(len(claim_bigrams), 1),
     ]

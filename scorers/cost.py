@@ -14,7 +14,7 @@ from typing import Sequence
 import genai_prices
 from genai_prices import Usage, calc_price
 
-from evalstream.producer import GenAIEvent, TokenUsage
+from evalstream.contracts import GenAIEvent, TokenUsage
 from evalstream.scorers.base import Scores
 
 # Used only when an event carries no usage; the row is flagged `tokens_estimated`.
@@ -31,6 +31,7 @@ def estimate_usage(event: GenAIEvent) -> TokenUsage:
 
 class CostScorer:
     name = "cost"
+    fields = ("input_tokens", "output_tokens", "cached_input_tokens", "reasoning_tokens", "tokens_estimated", "cost_usd", "cost_unknown_model")
     version = f"genai-prices-{genai_prices.__version__}"
 
     def score(self, events: Sequence[GenAIEvent]) -> list[Scores]:

@@ -1,7 +1,10 @@
-"""The offline faithfulness model: a logistic regression over claim features (claim_features.py),
-trained on the team's hand-written pairs by `scorers/train_faithfulness.py`.
+"""The offline faithfulness model: a sign-constrained logistic regression over claim evidence
+(claim_features.py), trained on the team's hand-written pairs by `training/train_faithfulness.py`,
+and an isotonic map from its least supported claim to a calibrated probability.
 
-No entailment weights reach this machine, so this is what runs by default; an NLI
+Each feature's coefficient is bounded to the direction of its evidence (AGAINST <= 0, FOR >= 0),
+so no data can teach it that an invented number or a flipped negation makes a claim more
+supported. No entailment weights reach this machine, so this is what runs by default; an NLI
 cross-encoder (nli.py) takes the same slot where one is available.
 """
 
@@ -14,8 +17,9 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+from scipy.special import expit
 
-from evalstream.scorers.claim_features import FEATURES, ContextFacts, claim_features
+from evalstream.scorers.claim_features import AGAINST, FEATURES, FOR, ContextFacts, claim_features
 from evalstream.scorers.embeddings import Embedder
 from evalstream.scorers.sentences import split_sentences
 
@@ -46,12 +50,20 @@ def features_for(embedder: Embedder, items: Sequence[tuple[list[str], list[str]]
     return out
 
 
+def check_directions(coef: Sequence[float]) -> None:
+    """Refuses a model whose weights point against the evidence: the guard on every load."""
+    for name, weight in zip(FEATURES, coef):
+        if (name in AGAINST and weight > 0) or (name in FOR and weight < 0):
+            raise ValueError(f"faithfulness model: {name} has weight {weight}, against the direction of its evidence")
+
+
 class FactCheckSupport:
     def __init__(self, embedder: Embedder, model_path: Path | None = None) -> None:
         text = model_path.read_text() if model_path else resources.files("evalstream.scorers").joinpath(MODEL_FILE).read_text()
         spec = json.loads(text)
         if tuple(spec["features"]) != FEATURES:
-            raise ValueError("the faithfulness model was trained on other features; retrain it with scorers/train_faithfulness.py")
+            raise ValueError("the faithfulness model was trained on other features; retrain it with training/train_faithfulness.py")
+        check_directions(spec["coef"])
         self.embedder = embedder
         self.name = f"factcheck-{spec['version']}"
         self.threshold = spec["threshold"]
@@ -59,10 +71,16 @@ class FactCheckSupport:
         self._scale = np.array(spec["scale"])
         self._coef = np.array(spec["coef"])
         self._intercept = spec["intercept"]
+        self._calibration_x = np.array(spec["calibration"]["x"])
+        self._calibration_y = np.array(spec["calibration"]["y"])
 
     def support(self, items: Sequence[tuple[list[str], list[str]]]) -> list[list[float]]:
-        out = []
-        for matrix in features_for(self.embedder, items):
-            z = ((matrix - self._mean) / self._scale) @ self._coef + self._intercept
-            out.append([float(p) for p in 1.0 / (1.0 + np.exp(-z))])
-        return out
+        """Each claim's uncalibrated support (the regression's probability)."""
+        return [[float(p) for p in self.claim_support(matrix)] for matrix in features_for(self.embedder, items)]
+
+    def claim_support(self, matrix: np.ndarray) -> np.ndarray:
+        return expit(((matrix - self._mean) / self._scale) @ self._coef + self._intercept)
+
+    def calibrate(self, support: float) -> float:
+        """The probability that the claims are all supported, given the least supported claim's support."""
+        return float(np.interp(support, self._calibration_x, self._calibration_y))

@@ -1,37 +1,30 @@
-"""Faithfulness: is every sentence of the response supported by the retrieved context?
+"""Faithfulness: is every claim of the response supported by the retrieved context?
 
-The scorer splits the response into claims (sentences), asks a support model how well the
-context supports each, and reports the least supported claim's support as the event's score
-(0..1, higher is better grounded) with the unsupported sentences, least supported first.
+The scorer takes the response's claims (sentences.py: greetings, offers of help, questions and
+meta openers are not claims), asks a support model how well the context supports each, and
+reports the calibrated probability that every claim is supported (0..1), the flag `unfaithful`
+below the threshold (the support model's default, or the use case's), and the unsupported
+claims, least supported first.
 
 The support model is a slot. `CosineSupport` (the best embedding match among the context's
 sentences) is the baseline: it measures topic, not truth, and calls a sentence with one
-changed number "supported". The entailment models fill the same slot.
+changed number "supported". The fact-check model (factcheck.py, the default) and the
+entailment models fill the same slot; a model with a `calibrate` method maps its least
+supported claim's score to a probability, the others are reported as they score.
 """
 
 from __future__ import annotations
 
-import re
-from typing import Protocol, Sequence
+from typing import Mapping, Protocol, Sequence
 
 import numpy as np
 
-from evalstream.producer import GenAIEvent
+from evalstream.contracts import GenAIEvent
 from evalstream.scorers.base import Scores
 from evalstream.scorers.embeddings import Embedder
-from evalstream.scorers.sentences import split_sentences
+from evalstream.scorers.sentences import claims_of, split_sentences
 
-MAX_CLAIMS = 24  # longer answers are judged on their first sentences; bounds the work per event
-# Courtesy makes no claim about the world ("Sure.", "Hope this helps!").
-COURTESY = re.compile(
-    r"^(sure|certainly|of course|absolutely|great question|good question|thanks|thank you|happy to help|hope (this|that) helps"
-    r"|let me know|feel free|i hope|glad to help|no problem|you're welcome)\b",
-    re.IGNORECASE,
-)
-
-
-def claims_of(response: str) -> list[str]:
-    return [s for s in split_sentences(response) if not COURTESY.match(s) and len(s.split()) >= 3][:MAX_CLAIMS]
+__all__ = ["CosineSupport", "FaithfulnessScorer", "SupportModel", "claims_of"]
 
 
 class SupportModel(Protocol):
@@ -64,13 +57,20 @@ class CosineSupport:
 
 class FaithfulnessScorer:
     name = "faithfulness"
+    fields = ("faithfulness", "unfaithful", "unsupported_sentences")
 
-    def __init__(self, support_model: SupportModel) -> None:
+    def __init__(self, support_model: SupportModel, thresholds: Mapping[str, float] | None = None) -> None:
+        """`thresholds`: per use case, the faithfulness below which an event is flagged (policy file)."""
         self.support_model = support_model
         self.version = support_model.name
+        self.thresholds = dict(thresholds or {})
+        self._calibrate = getattr(support_model, "calibrate", lambda support: support)
+
+    def threshold_for(self, use_case: str) -> float:
+        return self.thresholds.get(use_case, self.support_model.threshold)
 
     def score(self, events: Sequence[GenAIEvent]) -> list[Scores]:
-        results: list[Scores] = [{"faithfulness": None, "unsupported_sentences": []} for _ in events]
+        results: list[Scores] = [{"faithfulness": None, "unfaithful": None, "unsupported_sentences": []} for _ in events]
         judged, items = [], []
         for i, event in enumerate(events):
             claims = claims_of(event.response)
@@ -79,9 +79,12 @@ class FaithfulnessScorer:
                 judged.append((i, claims))
                 items.append((passages, claims))
         for (i, claims), supports in zip(judged, self.support_model.support(items)):
-            ranked = sorted(zip(supports, claims))
+            threshold = self.threshold_for(events[i].use_case)
+            ranked = sorted((self._calibrate(s), claim) for s, claim in zip(supports, claims))
+            faithfulness = ranked[0][0]
             results[i] = {
-                "faithfulness": ranked[0][0],
-                "unsupported_sentences": [claim for s, claim in ranked if s < self.support_model.threshold],
+                "faithfulness": faithfulness,
+                "unfaithful": faithfulness < threshold,
+                "unsupported_sentences": [claim for p, claim in ranked if p < threshold],
             }
         return results

@@ -21,7 +21,7 @@ from typing import Any, Sequence
 import httpx
 import tenacity
 
-from evalstream.producer import GenAIEvent
+from evalstream.contracts import GenAIEvent
 from evalstream.scorers.base import Scores
 
 log = logging.getLogger("evalstream.scorers.llm_judge")
@@ -50,8 +50,7 @@ class JudgeSettings:
     timeout_s: float = 20.0
     retries: int = 3
     concurrency: int = 4
-    faithfulness_below: float = 0.6  # what the cheap scorers' "flagged" means
-    relevance_below: float = 0.2
+    relevance_below: float = 0.2  # a calibrated probability of addressing the prompt: below it, off-topic
 
 
 class HourlyBudget:
@@ -75,6 +74,7 @@ class LLMJudge:
     """A reviewer: it runs after the other scorers and reads their scores."""
 
     name = "llm_judge"
+    fields = ("judge_faithfulness", "judge_unsupported", "judge_reason", "judge_model")
 
     def __init__(self, settings: JudgeSettings, *, seed: int = 0, transport: httpx.BaseTransport | None = None) -> None:
         self.settings = settings
@@ -90,13 +90,9 @@ class LLMJudge:
         self.failures = 0
 
     def flagged(self, scores: Scores) -> bool:
-        s = self.settings
-        faithfulness = scores.get("faithfulness")
-        return bool(
-            scores.get("toxic")
-            or (faithfulness is not None and faithfulness < s.faithfulness_below)
-            or scores.get("relevance", 1.0) < s.relevance_below
-        )
+        """The cheap scorers' own flags (at their thresholds, per use case), or an off-topic answer."""
+        relevance = scores.get("relevance")
+        return bool(scores.get("unfaithful") or scores.get("toxic") or (relevance is not None and relevance < self.settings.relevance_below))
 
     def review(self, events: Sequence[GenAIEvent], scores: Sequence[Scores]) -> list[Scores]:
         unjudged: Scores = {"judge_faithfulness": None, "judge_unsupported": [], "judge_reason": "", "judge_model": ""}

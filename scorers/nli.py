@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+from scipy.special import expit, softmax
 
 from evalstream.scorers.embeddings import Embedder
 from evalstream.scorers.factcheck import premises_of
@@ -66,9 +67,8 @@ class CrossEncoderSupport:
     def entailment_probabilities(self, pairs: list[tuple[str, str]]) -> np.ndarray:
         logits = np.asarray(self.model.predict(pairs, batch_size=self.batch_size, activation_fn=_identity, convert_to_numpy=True, show_progress_bar=False))
         if self.num_labels == 1:
-            return 1.0 / (1.0 + np.exp(-logits.reshape(-1)))
-        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return (exp / exp.sum(axis=1, keepdims=True))[:, self.entailment_index]
+            return expit(logits.reshape(-1))
+        return softmax(logits, axis=1)[:, self.entailment_index]
 
 
 def _identity(x):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Mapping
 
 from evalstream.config.settings import ALL_SCORERS, ScoringSettings
 from evalstream.scorers import ScorerSet
@@ -11,7 +12,15 @@ from evalstream.scorers.cost import CostScorer
 __all__ = ["ALL_SCORERS", "ScoringSettings", "default_scorers"]
 
 
-def default_scorers(settings: ScoringSettings | None = None) -> ScorerSet:
+def default_scorers(
+    settings: ScoringSettings | None = None,
+    *,
+    unfaithful_below: Mapping[str, float] | None = None,
+    toxic_above: Mapping[str, float] | None = None,
+    refusal_above: Mapping[str, float] | None = None,
+) -> ScorerSet:
+    """The keyword mappings are flag thresholds per use case ({use case: threshold}); the callers
+    read them from the drift policy file, a use case not named keeps the model's default."""
     settings = settings or ScoringSettings()
     unknown = set(settings.scorers) - set(ALL_SCORERS)
     if unknown:
@@ -35,12 +44,13 @@ def default_scorers(settings: ScoringSettings | None = None) -> ScorerSet:
                     detoxify=_detoxify(settings, embedder.device),
                     confirm_above=settings.detoxify_confirm_above,
                     sample_rate=settings.detoxify_sample_rate,
+                    thresholds=toxic_above,
                 )
             )
         if "faithfulness" in settings.scorers:
-            scorers.append(FaithfulnessScorer(_support_model(settings, embedder)))
+            scorers.append(FaithfulnessScorer(_support_model(settings, embedder), thresholds=unfaithful_below))
         if "relevance" in settings.scorers:
-            scorers.append(RelevanceScorer(embedder))
+            scorers.append(RelevanceScorer(embedder, refusal_thresholds=refusal_above))
     return ScorerSet(scorers, reviewers=[_judge(settings)] if settings.judge_url else [])
 
 

@@ -1,7 +1,8 @@
 """Split text into sentences, and pick out the claims among them: the unit a response is checked in.
 
 A claim is something checkable about the world. Greetings, thanks, apologies, offers of more
-help, questions back to the user, sign-offs and meta sentences ("Here's a summary:") are not;
+help, questions back to the user, remarks about the user, sign-offs and meta sentences
+("Here's a summary:") are not;
 a meta prefix ("Based on the provided documents, ...") is stripped and the claim after it kept.
 An answer that says the sources are silent ("The documents do not say ...") claims nothing
 about the world either.
@@ -19,36 +20,56 @@ _ABBREVIATIONS = re.compile(r"\b(?:e\.g|i\.e|etc|vs|Mr|Mrs|Ms|Dr|Prof|Inc|Ltd|Co
 MAX_CLAIMS = 24  # longer answers are judged on their first claims; bounds the work per event
 
 _SOURCE = (
-    r"(?:the|our|your|this|these|those|my|provided|attached|available|retrieved|given|supplied|shared|above|below|relevant|\s)*"
+    r"(?:(?:the|our|your|this|these|those|my|provided|attached|available|retrieved|given|supplied|shared|above|below|relevant|official)\s+)*"
     r"(?:documents?|documentation|docs|context|passages?|sources?|information|info|text|excerpts?|materials?|records?"
-    r"|policy|policies|handbook|guide|guidelines|faq|article|knowledge base|help cent(?:er|re)|report|terms|page|data|notes?)"
+    r"|policy|policies|handbook|guide|guidelines|faq|article|knowledge base|help cent(?:er|re)|report|terms|page|notes?)"
 )
-# Openers that attribute what follows to the sources, or only clear the throat.
-_META_PREFIX = re.compile(
-    r"^(?:(?:based on|according to|per|as per|from|in|going by|looking at|checking|as (?:stated|described|mentioned|noted|explained|outlined|set out|specified) in)"
+# Only what was handed to the model: "the policy does not cover X" is a claim, "the documents do not say" is not.
+_RETRIEVED = (
+    r"(?:(?:the|these|those|provided|attached|available|retrieved|given|supplied|shared|above|relevant)\s+)*"
+    r"(?:documents?|documentation|docs|context|passages?|sources?|information|info|text|excerpts?|materials?|search results?)"
+)
+# Openers that attribute what follows to the sources, or only clear the throat: stripped, the rest kept.
+_OPENER = re.compile(
+    r"^(?:(?:based (?:on|upon)|according to|per|as per|from|in|going by|looking at|checking|after checking|as (?:stated|described|mentioned|noted|explained|outlined|set out|specified|shown) in)"
     rf"\s+{_SOURCE}[^,:;]{{0,40}}[,:;]\s*"
-    rf"|{_SOURCE}\s+(?:says?|states?|shows?|notes?|mentions?|explains?|indicates?|confirms?)(?:\s+that)?[,:]?\s+"
-    r"|(?:sure|certainly|of course|absolutely|yes|great question|good question|okay|ok|alright|well|so|in short|to summari[sz]e|to be precise|in summary|overall|short answer)[,:!.]?\s+(?=\S)"
+    rf"|{_SOURCE}\s+(?:says?|states?|shows?|notes?|mentions?|explains?|indicates?|confirms?|specifies|specify)(?:\s+that)?[,:]?\s+"
+    r"|(?:sure|certainly|of course|absolutely|yes|great question|good question|okay|ok|alright|in short|to summari[sz]e|to be precise"
+    r"|in summary|overall|short answer|unfortunately|sadly|good news|(?:i'm |i am |so |very )?sorry(?: to hear that)?(?:,? but)?"
+    r"|thanks(?: for [^,.!]{0,30})?|thank you(?: for [^,.!]{0,30})?)\s*[,:!.—-]\s*(?:but\s+)?(?=\S)"
+    r"|(?:hi|hello|hey|dear|good (?:morning|afternoon|evening))(?:\s+[A-Z][a-z]+)?\s*[,!]\s*(?=\S)"
     r"|(?:here(?:'s| is| are)|below (?:is|are))\s+(?:a |the |what |some )?[^,:.]{0,40}:\s*"
     r"|[-*•·]\s+|\d+[.)]\s+)",
     re.IGNORECASE,
 )
+# Whole sentences that make no claim: greetings, thanks, offers of more help, empathy, sign-offs, refusals.
 _COURTESY = re.compile(
-    r"^(?:hi|hello|hey|dear|greetings|good (?:morning|afternoon|evening)|welcome|thanks|thank you|many thanks|cheers|sure|certainly"
-    r"|of course|absolutely|no problem|no worries|you're welcome|you are welcome|happy to help|glad to help|great question|good question"
-    r"|hope (?:this|that|it) helps|i hope|let me know|feel free|please (?:let|feel|don't|do not|reach|contact)|don't hesitate|do not hesitate"
-    r"|if you (?:have|need|want|'d like|would like)|(?:is|was) there anything|anything else|i(?:'m| am) (?:sorry|happy|glad|here)|sorry"
-    r"|i apologi[sz]e|apologies|i understand|i see|i can help|i(?:'d| would) be happy|i(?:'ll| will) (?:check|look)|let me (?:check|look|see|help|explain)"
-    r"|have a (?:great|nice|good|lovely|wonderful)|best(?: regards| wishes)?\b|kind regards|regards|warm(?:est)? regards|all the best|take care"
-    r"|talk soon|stay safe|good luck|enjoy|-- ?|— ?|the (?:support|customer) team|your (?:support|customer) team)\b",
+    r"^(?:(?:hi|hello|hey|dear|greetings|good (?:morning|afternoon|evening)|welcome)(?:\s+(?:there|[A-Z][a-z]+))?\s*[,.!]*$|welcome (?:to|back)\b"
+    r"|(?:thanks|thank you|many thanks|cheers)\b|(?:happy|glad|pleased) to (?:help|assist)|hope (?:this|that|it) helps|i hope\b"
+    r"|(?:please\s+)?(?:let me know|feel free|reach out|don't hesitate|do not hesitate|contact us|get in touch)"
+    r"|if you (?:have|need|want|'d like|would like|require)|(?:is|was) there anything|anything else|what else"
+    r"|i(?:'m| am) (?:happy|glad|here|always)|i(?:'d| would) be (?:happy|glad)|i can help\b"
+    r"|(?:i'm |i am |so |very )?sorry (?:for|about|to hear)|my apologies|apologies for|i apologi[sz]e|i understand|i see\b|i hear you"
+    r"|i(?:'ll| will) (?:check|look)|let me (?:check|look|see|help|explain|know)"
+    r"|have a (?:great|nice|good|lovely|wonderful)|(?:best|kind|warm|warmest) (?:regards|wishes)|best,?$|regards,?$|all the best"
+    r"|take care|talk soon|stay safe|good luck|enjoy[!.]*$|-{2}|—|the (?:support|customer|help) team[.!]*$|your (?:support|customer) team"
+    r"|i(?: can(?:no|')t| am not able to|'m not able to| won't| will not| am unable to|'m unable to) (?:help|assist|answer|provide|share|do that|support))",
+    re.IGNORECASE,
+)
+# Remarks about the user or the question ("What a ridiculous question.", "Learn to read."): rude
+# perhaps (the toxicity scorer's business), but nothing about the world to check.
+_REMARK = re.compile(
+    r"^(?:what a\b|(?:learn to|try using|figure it out|stop wasting|use your|read the (?:manual|docs|documentation)|google it)\b"
+    r"|(?:that's|that is|this is|it's|what an?)\b[^.!?]{0,30}\b(?:stupid|ridiculous|dumb|silly|obvious|basic|embarrassing|pointless)\b)",
     re.IGNORECASE,
 )
 # "Here's a summary:", "Key points:", "Summary", "TL;DR" alone: a heading, not a claim.
 _HEADING = re.compile(r"^[^.!?]{0,50}:$|^(?:summary|key points|tl;?dr|in short|answer|note)[:.]?$", re.IGNORECASE)
 _SILENT_SOURCES = re.compile(
-    rf"^(?:unfortunately,?\s+)?(?:{_SOURCE}|it)\s+(?:do(?:es)?n't|do(?:es)? not|did not|didn't)\s+(?:say|mention|specify|state|include|contain|cover|address|give|provide|list|tell|explain|describe)"
-    r"|^(?:unfortunately,?\s+)?i (?:could(?: not|n't)|can(?:not|'t)|did(?: not|n't)|do(?: not|n't)) (?:find|see|tell|say|know|confirm|determine)"
-    r"|^(?:there is|there's) no (?:information|mention|detail)",
+    rf"^(?:{_RETRIEVED}|it|they)\s+(?:do(?:es)?n't|do(?:es)? not|did not|didn't)\s+(?:say|mention|specify|state|include|contain|cover|address|give|provide|list|tell|explain|describe|discuss)"
+    r"|^i (?:could(?: not|n't)|can(?:not|'t)|did(?: not|n't)|do(?: not|n't)|was(?: not|n't) able to) (?:find|see|tell|say|know|confirm|determine|locate)"
+    rf"|^(?:there is|there's|there are) no (?:information|mention|details?|data)|^(?:nothing|no information) in {_RETRIEVED}"
+    rf"|^{_RETRIEVED}\s+(?:is|are) silent",
     re.IGNORECASE,
 )
 
@@ -72,8 +93,8 @@ def split_sentences(text: str, *, min_chars: int = 3) -> list[str]:
 def strip_meta(sentence: str) -> str:
     """The sentence without its openers ("Based on the documents, ", "Sure, ", "- "), first letter restored."""
     stripped = sentence.strip()
-    for _ in range(4):  # "Sure! Based on the policy, - ..." peels one opener at a time
-        shorter = _META_PREFIX.sub("", stripped, count=1)
+    for _ in range(4):  # "Sure, based on the policy, ..." peels one opener at a time
+        shorter = _OPENER.sub("", stripped, count=1)
         if shorter == stripped or not shorter:
             break
         stripped = shorter
@@ -82,7 +103,7 @@ def strip_meta(sentence: str) -> str:
 
 def is_claim(sentence: str) -> bool:
     text = sentence.strip()
-    if text.endswith("?") or _HEADING.match(text) or _COURTESY.match(text) or _SILENT_SOURCES.match(text):
+    if text.endswith("?") or any(p.match(text) for p in (_HEADING, _COURTESY, _SILENT_SOURCES, _REMARK)):
         return False
     return len(re.findall(r"\w+", text)) >= 3
 
@@ -90,8 +111,8 @@ def is_claim(sentence: str) -> bool:
 def claims_of(response: str) -> list[str]:
     claims = []
     for sentence in split_sentences(response):
-        if _COURTESY.match(sentence) or sentence.rstrip().endswith("?"):
-            continue  # "Sure, happy to help!" is courtesy even though "Sure, " is also an opener
+        if not is_claim(sentence):
+            continue  # checked before stripping too: "Sure, happy to help!" is courtesy, not the claim "Happy to help!"
         claim = strip_meta(sentence)
         if is_claim(claim):
             claims.append(claim)

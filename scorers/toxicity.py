@@ -12,11 +12,12 @@ import json
 import random
 from importlib import resources
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
+from scipy.special import expit
 
-from evalstream.producer import GenAIEvent
+from evalstream.contracts import GenAIEvent
 from evalstream.scorers.base import Scores
 from evalstream.scorers.detoxify_model import DetoxifyModel
 from evalstream.scorers.embeddings import Embedder
@@ -38,11 +39,12 @@ class ToxicityHead:
 
     def predict(self, embeddings: np.ndarray) -> np.ndarray:
         """(n, len(LABELS)) probabilities."""
-        return 1.0 / (1.0 + np.exp(-(embeddings @ self.coef.T + self.intercept)))
+        return expit(embeddings @ self.coef.T + self.intercept)
 
 
 class ToxicityScorer:
     name = "toxicity"
+    fields = ("toxicity", "toxicity_labels", "toxic", "prompt_toxicity", "prompt_toxicity_labels", "toxicity_model")
 
     def __init__(
         self,
@@ -53,15 +55,21 @@ class ToxicityScorer:
         confirm_above: float = 0.2,
         sample_rate: float = 0.02,
         seed: int = 0,
+        thresholds: Mapping[str, float] | None = None,
     ) -> None:
+        """`thresholds`: per use case, the toxicity at or above which a response is flagged (policy file)."""
         self.embedder = embedder
         self.head = head or ToxicityHead()
         self.threshold = self.head.threshold
+        self.thresholds = dict(thresholds or {})
         self.detoxify = detoxify
         self.confirm_above = confirm_above
         self.sample_rate = sample_rate
         self._sample = random.Random(seed)
         self.version = f"minilm-head-{self.head.version}" + (f"+{detoxify.name}" if detoxify else "")
+
+    def threshold_for(self, use_case: str) -> float:
+        return self.thresholds.get(use_case, self.threshold)
 
     def score(self, events: Sequence[GenAIEvent]) -> list[Scores]:
         texts = [e.response for e in events] + [e.prompt for e in events]
@@ -78,7 +86,7 @@ class ToxicityScorer:
                 {
                     "toxicity": float(response[0]),
                     "toxicity_labels": dict(zip(LABELS, map(float, response))),
-                    "toxic": bool(response[0] >= self.threshold),
+                    "toxic": bool(response[0] >= self.threshold_for(events[i].use_case)),
                     "prompt_toxicity": float(prompt[0]),
                     "prompt_toxicity_labels": dict(zip(LABELS, map(float, prompt))),
                     "toxicity_model": tier[i],

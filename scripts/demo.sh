@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bootstrap=$(infra/kafka/start.sh | tail -1)
 trap 'infra/kafka/stop.sh "$bootstrap"' EXIT
-.venv/bin/evalstream demo --bootstrap "$bootstrap" --clickhouse "chdb://$PWD/.data/demo-chdb" "$@"
+# The demo stores in .data/demo-chdb (its own directory, emptied on each run), never in EVALSTREAM_CLICKHOUSE.
+.venv/bin/evalstream demo --bootstrap "$bootstrap" "$@"

@@ -26,3 +26,11 @@ if [ "$(cat "$venv/.project-hash" 2>/dev/null)" != "$project_hash" ]; then
   echo "$project_hash" > "$venv/.project-hash"
 fi
 infra/kafka/fetch.sh > /dev/null
+# Optional, for the report's browser tests only (tests/test_report.py skips without it): Chromium from
+# the system's packages, where we are root with apt. About 350 MB and minutes the first time;
+# EVALSTREAM_SKIP_CHROMIUM=1 leaves it out.
+if [ -z "${EVALSTREAM_SKIP_CHROMIUM:-}" ] && ! command -v chromium >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  echo "installing chromium for the report's browser tests (EVALSTREAM_SKIP_CHROMIUM=1 to skip)" >&2
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null 2>&1 \
+    || echo "could not install chromium: the report's browser tests will be skipped" >&2
+fi

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
+from evalstream.contracts import Alert
 from evalstream.sinks.clickhouse import connect
 from evalstream.sinks.migrate import migrate
 
@@ -16,7 +17,7 @@ COLUMNS = (
 
 
 class AlertSink:
-    """`write(rows)`: rows are mappings with (at least) COLUMNS. A row already stored is skipped,
+    """`write(alerts)`: alerts (or mappings with at least COLUMNS). One already stored is skipped,
     so an alert re-sent after a worker restart is stored once."""
 
     def __init__(self, dsn: str, *, apply_migrations: bool = True) -> None:
@@ -24,7 +25,8 @@ class AlertSink:
         if apply_migrations:
             migrate(self.client)
 
-    def write(self, rows: Sequence[Mapping[str, Any]]) -> int:
+    def write(self, alerts: Sequence[Alert | Mapping[str, Any]]) -> int:
+        rows = [a.model_dump() if isinstance(a, Alert) else a for a in alerts]
         fresh = [row for row in rows if not self._stored(row)]
         if fresh:
             self.client.insert(TABLE, [[row[c] for c in COLUMNS] for row in fresh], column_names=list(COLUMNS))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import defaultdict
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import clickhouse_connect
 from clickhouse_connect.driver.client import Client
@@ -12,6 +13,7 @@ from clickhouse_connect.driver.client import Client
 from evalstream.contracts import StoredRow
 from evalstream.sinks.columns import RowColumns
 from evalstream.sinks.migrate import migrate
+from evalstream.sinks.storage_errors import WriteOutcome, is_transient, refusal_reason
 
 log = logging.getLogger("evalstream.sinks")
 
@@ -33,9 +35,19 @@ class ClickHouseSink:
     insert the sink reads the highest stored offset of the partition (a projection answers
     from a few rows); only a batch that reaches below it can hold rows stored before (by a
     worker killed before it committed), and those rows are dropped where the same event_id
-    is stored at the same offset. The insert also carries a deduplication token built from the offset range, so a
-    retried insert whose first try did land (a timeout after the server took it) is dropped
-    by ClickHouse itself.
+    is stored at the same offset. The insert also carries a deduplication token built from the
+    offset range and a hash of the event ids, so a retried insert whose first try did land (a
+    timeout after the server took it) is dropped by ClickHouse itself, while new events at offsets
+    seen before (a recreated topic) are not.
+
+    The rollups (migration 003) count every row inserted into scored_events: they are right
+    because the table gets each event once. Two writers inserting one partition at once (a
+    revoked owner still writing) would be counted twice by them, so the workers stop writing a
+    revoked partition before the revocation completes (streams/batching.py); the raw table's
+    uniqExact(event_id) stays the exact count to check them against.
+
+    `write_new` says which rows were new (the workers publish score records for those only);
+    `write_isolating` finds the rows ClickHouse refuses (storage_errors.py) instead of raising.
     """
 
     def __init__(self, dsn: str, *, apply_migrations: bool = True) -> None:
@@ -47,21 +59,62 @@ class ClickHouseSink:
 
     def write(self, rows: Sequence[StoredRow | Mapping[str, Any]]) -> int:
         """Store rows; returns how many were new. Raises on failure: the caller retries."""
-        written = 0
+        return len(self.write_new(rows))
+
+    def write_new(
+        self, rows: Sequence[StoredRow | Mapping[str, Any]], on_done: Callable[[list[StoredRow], list[StoredRow]], None] | None = None
+    ) -> list[StoredRow]:
+        """Store rows; returns those that were new (not stored before). Raises on failure.
+        `on_done(rows, new)` is told each source partition's rows once they are stored, before a later one fails."""
+        stored: list[StoredRow] = []
         typed = [r if isinstance(r, StoredRow) else StoredRow.from_mapping(r) for r in rows]
         for (topic, partition), part_rows in _by_source(typed).items():
             fresh = self._new_event_ids(self._not_yet_stored(topic, partition, part_rows))
-            if not fresh:
-                continue
-            token = f"{topic}:{partition}:{fresh[0].source_offset}-{fresh[-1].source_offset}:{len(fresh)}"
-            names, data = self.columns.data(fresh)
-            self.client.insert(TABLE, data, column_names=names, column_oriented=True, settings={"insert_deduplication_token": token})
-            written += len(fresh)
-        return written
+            if fresh:
+                names, data = self.columns.data(fresh)
+                settings = {"insert_deduplication_token": insert_token(topic, partition, fresh)}
+                self.client.insert(TABLE, data, column_names=names, column_oriented=True, settings=settings)
+                stored.extend(fresh)
+            if on_done is not None:
+                on_done(part_rows, fresh)
+        return stored
+
+    def write_isolating(self, rows: Sequence[StoredRow], outcome: WriteOutcome | None = None) -> WriteOutcome:
+        """Stores what ClickHouse accepts and names what it refuses, by bisecting a refused batch.
+        Raises only errors worth a retry (connection, timeout, overload, unknown); `outcome` then
+        holds what was done before, so a retry passes only the rest."""
+        outcome = outcome if outcome is not None else WriteOutcome()
+        if rows:
+            self._write_halves(list(rows), outcome)
+        return outcome
+
+    def _write_halves(self, rows: list[StoredRow], outcome: WriteOutcome) -> None:
+        def done(part_rows: list[StoredRow], fresh: list[StoredRow]) -> None:
+            outcome.attempted.extend(part_rows)
+            outcome.stored.extend(fresh)
+
+        try:
+            self.write_new(rows, on_done=done)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            finished = {id(r) for r in outcome.attempted}
+            rows = [r for r in rows if id(r) not in finished]
+            if not rows:
+                return
+            if len(rows) == 1:
+                outcome.refused.append((rows[0], refusal_reason(exc)))
+                outcome.attempted.extend(rows)
+                log.warning("ClickHouse refused the row of %s[%d]@%d: %s", rows[0].source_topic, rows[0].source_partition, rows[0].source_offset, refusal_reason(exc))
+                return
+            middle = len(rows) // 2
+            self._write_halves(rows[:middle], outcome)
+            self._write_halves(rows[middle:], outcome)
 
     def _not_yet_stored(self, topic: str, partition: int, rows: list[StoredRow]) -> list[StoredRow]:
-        # One row per offset even if the consumer delivered an event twice within a batch.
-        rows = sorted({r.source_offset: r for r in rows}.values(), key=lambda r: r.source_offset)
+        # One row per (offset, event) even if the consumer delivered a record twice within a batch
+        # (an OTLP record holds several events at one offset).
+        rows = sorted({(r.source_offset, str(r.event_id)): r for r in rows}.values(), key=lambda r: r.source_offset)
         source = {"t": topic, "p": partition}
         high_water, count = self.client.query(
             f"SELECT max(source_offset), count() FROM {TABLE} WHERE source_topic = {{t:String}} AND source_partition = {{p:UInt16}}",
@@ -86,7 +139,9 @@ class ClickHouseSink:
     def _new_event_ids(self, rows: list[StoredRow]) -> list[StoredRow]:
         """Drops events a service sent twice: the same event_id (hence tenant and hour) is stored once.
 
-        The lookup follows the sort key (tenant, hour of ts, ..., event_id), so it reads a few granules.
+        The lookup matches (tenant, hour of ts, event_id) tuples, the sort key's own columns, so it
+        reads a few granules; ClickHouse computes both hours, so a `ts` past DateTime's range
+        clamps alike on both sides.
         """
         unique = list({str(r.event_id): r for r in reversed(rows)}.values())[::-1]
         if not unique:
@@ -94,13 +149,9 @@ class ClickHouseSink:
         stored = {
             str(row[0])
             for row in self.client.query(
-                f"SELECT event_id FROM {TABLE} WHERE tenant IN {{tenants:Array(String)}} "
-                "AND toStartOfHour(ts) IN {hours:Array(DateTime('UTC'))} AND event_id IN {ids:Array(UUID)}",
-                parameters={
-                    "tenants": sorted({r.tenant for r in unique}),
-                    "hours": sorted({r.ts.replace(minute=0, second=0, microsecond=0) for r in unique}),
-                    "ids": [str(r.event_id) for r in unique],
-                },
+                f"SELECT event_id FROM {TABLE} WHERE (tenant, toStartOfHour(ts), event_id) IN "
+                "(SELECT k.1, toStartOfHour(k.2), k.3 FROM (SELECT arrayJoin({keys:Array(Tuple(String, DateTime64(3, 'UTC'), UUID))}) AS k))",
+                parameters={"keys": [(r.tenant, r.ts, str(r.event_id)) for r in unique]},
             ).result_rows
         }
         fresh = [r for r in unique if str(r.event_id) not in stored]
@@ -114,6 +165,12 @@ class ClickHouseSink:
 
     def close(self) -> None:
         self.client.close()
+
+
+def insert_token(topic: str, partition: int, rows: Sequence[StoredRow]) -> str:
+    """The insert's deduplication token: the offsets, and which events (a recreated topic repeats offsets)."""
+    ids = hashlib.sha256(",".join(str(r.event_id) for r in rows).encode()).hexdigest()[:32]
+    return f"{topic}:{partition}:{rows[0].source_offset}-{rows[-1].source_offset}:{len(rows)}:{ids}"
 
 
 def _by_source(rows: Sequence[StoredRow]) -> dict[tuple[str, int], list[StoredRow]]:

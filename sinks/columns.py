@@ -8,6 +8,7 @@ be stored empty. Either stops the sink at start, naming the field or column.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, Iterable, Sequence
 
 from clickhouse_connect.driver.client import Client
@@ -46,6 +47,7 @@ class RowColumns:
     def __init__(self, table: str, columns: Sequence[Column]) -> None:
         check_row_fits_table(table, columns)
         self.columns = [c for c in columns if c.name in ROW_FIELDS]
+        self._values = attrgetter(*(c.name for c in self.columns))  # a row's values, in column order
 
     @classmethod
     def read(cls, client: Client, table: str) -> RowColumns:
@@ -64,12 +66,11 @@ class RowColumns:
             ],
         )
 
-    def data(self, rows: Sequence[StoredRow]) -> tuple[list[str], list[list[Any]]]:
+    def data(self, rows: Sequence[StoredRow]) -> tuple[list[str], list[Sequence[Any]]]:
         """(column names, one list of values per column). A field None in every row is left out, so
         ClickHouse fills the column's default; None is stored as NULL only where the column is Nullable."""
         names, data = [], []
-        for column in self.columns:
-            values = [getattr(row, column.name) for row in rows]
+        for column, values in zip(self.columns, zip(*map(self._values, rows))):
             if not column.nullable and None in values:
                 if any(v is not None for v in values):
                     raise ValueError(f"column {column.name} is not Nullable: the rows of one batch must all set it or all leave it None")

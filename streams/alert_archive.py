@@ -2,7 +2,7 @@
 
 The drift worker publishes alerts to Kafka only (what pages on-call); the scoring workers own
 the ClickHouse connection (an embedded chdb directory admits one process), so they store the
-alerts for the boards. A ClickHouse outage delays the table, never the page.
+alerts for the boards. A ClickHouse outage delays the table, never the page, and loses no alert: the archive retries until stored.
 """
 
 from __future__ import annotations
@@ -12,21 +12,27 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import tenacity
 from pydantic import ValidationError
 
 from evalstream.config.settings import TopicSettings
-from evalstream.contracts.alert import Alert
+from evalstream.contracts import Alert, describe_validation_error
+from evalstream.sinks.storage_errors import is_transient, refusal_reason
 
 log = logging.getLogger("evalstream.alerts")
 
-ARCHIVE_ATTEMPTS = 4
-
-
 class AlertArchive:
-    """Writes alerts to ClickHouse on one thread of its own, retrying a few times, then logging."""
+    """Writes alerts to ClickHouse on one thread of its own, retrying until stored.
 
-    def __init__(self, dsn: str) -> None:
+    It is off the ingest path (the page went out through Kafka), so it waits out any storage
+    trouble worth a retry, however long; only an alert ClickHouse refuses (storage_errors.py)
+    is logged and skipped, or it would hold back every alert after it.
+    """
+
+    def __init__(self, dsn: str, *, max_backoff_s: float = 30.0) -> None:
         self.dsn = dsn
+        self.max_backoff_s = max_backoff_s
+        self.retries = 0
         self._sink: Any = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alerts")
 
@@ -37,18 +43,32 @@ class AlertArchive:
             self._sink = AlertSink(self.dsn)
         return self._sink.write([row])
 
-    async def store(self, alert: Alert) -> None:
+    async def store(self, alert: Alert) -> bool:
+        """True once stored (or stored before); False if ClickHouse refuses it."""
         row = alert.model_dump()
         loop = asyncio.get_running_loop()
-        for attempt in range(1, ARCHIVE_ATTEMPTS + 1):
-            try:
-                await loop.run_in_executor(self._pool, self._write, row)
-                return
-            except Exception as exc:
-                if attempt == ARCHIVE_ATTEMPTS:
-                    log.error("alert %s not stored in ClickHouse after %d tries (it is on Kafka): %r", alert.alert_id, attempt, exc)
-                    return
-                await asyncio.sleep(0.5 * 2**attempt)
+        retrying = tenacity.AsyncRetrying(
+            wait=tenacity.wait_exponential(multiplier=0.5, max=self.max_backoff_s),
+            retry=tenacity.retry_if_exception(is_transient),
+            after=self._count_retry,
+            before_sleep=lambda state: log.warning(
+                "alert %s not stored yet (%s); retrying in %.1fs", alert.alert_id, type(state.outcome.exception()).__name__, state.upcoming_sleep
+            ),
+            reraise=True,
+        )
+
+        async def write() -> int:
+            return await loop.run_in_executor(self._pool, self._write, row)
+
+        try:
+            await retrying(write)
+        except Exception as exc:  # only a refusal gets here
+            log.error("ClickHouse refused alert %s, not archived (it is on Kafka): %s", alert.alert_id, refusal_reason(exc))
+            return False
+        return True
+
+    def _count_retry(self, _: tenacity.RetryCallState) -> None:
+        self.retries += 1
 
 
 def install_alert_archive(app: Any, topics: TopicSettings, dsn: str) -> None:
@@ -62,6 +82,6 @@ def install_alert_archive(app: Any, topics: TopicSettings, dsn: str) -> None:
             try:
                 alert = Alert.model_validate_json(value)
             except ValidationError as exc:  # the notifiers dead-letter it, with the reason
-                log.error("not an alert, not archived: %s", str(exc).splitlines()[0])
+                log.error("not an alert, not archived: %s", describe_validation_error(exc))
                 continue
             await archive.store(alert)

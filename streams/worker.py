@@ -22,10 +22,14 @@ import faust
 
 from evalstream.config.settings import Settings
 from evalstream.kafka.app import new_app
-from evalstream.kafka.topics import ensure_topics, scoring_topics
+from evalstream.kafka.topics import DLQ_CONFIG, ensure_topics, scoring_topics
 from evalstream.sinks import ClickHouseSink
 from evalstream.streams.alert_archive import install_alert_archive
 from evalstream.streams.batching import SHUTDOWN_FLUSH_SECONDS, BatchWriter
+from evalstream.streams.dead_letters import raw_dead_letter_topic
+from evalstream.streams.feedback_archive import install_feedback_archive
+from evalstream.streams.otlp import otlp_source
+from evalstream.streams.otlp_scores import evaluation_request
 from evalstream.streams.pipeline import DeadLetter, Pipeline, score_key, score_record
 
 log = logging.getLogger("evalstream.worker")
@@ -34,23 +38,48 @@ log = logging.getLogger("evalstream.worker")
 def build_app(settings: Settings, pipeline: Pipeline, sink: ClickHouseSink) -> tuple[faust.App, BatchWriter]:
     app = new_app(settings.worker.group_id, settings)
     topics, partitions = settings.topics, settings.topics.partitions
-    events_topic = app.topic(topics.events, value_type=bytes, key_type=bytes, partitions=partitions)
-    dlq_topic = app.topic(topics.dlq, value_type=bytes, key_type=bytes, partitions=partitions)
+    # OpenTelemetry spans (EVALSTREAM_OTLP_TOPIC): the same agent reads them; the pipeline maps a record to N events.
+    pipeline.otlp = otlp_source(settings.otlp.topic, settings.otlp.encoding, settings.otlp.mapping)
+    otlp_topics = [pipeline.otlp.topic] if pipeline.otlp else []
+    evaluations_topic = app.topic(settings.otlp.scores_topic, value_type=bytes, key_type=bytes) if settings.otlp.scores_topic else None
+    # One events topic, or one per tenant (EVALSTREAM_TENANT_TOPICS): then the topic says whose event it is.
+    event_topics = topics.event_topics()
+    pipeline.tenant_of_topic = topics.tenant_of_topic if topics.tenant_topics else None
+    events_topic = app.topic(*event_topics, *otlp_topics, value_type=bytes, key_type=bytes, partitions=partitions)
+    # The same configuration as ensure_topics', should faust have to create the DLQ itself.
+    dlq_topic = app.topic(topics.dlq, value_type=bytes, key_type=bytes, partitions=partitions, config=DLQ_CONFIG)
     scores_topic = app.topic(topics.scores, value_type=bytes, key_type=bytes, partitions=partitions)
+
+    raw_dlq_topic = raw_dead_letter_topic(app, settings.kafka, partitions)  # off unless EVALSTREAM_DLQ_RAW_TOPIC
 
     async def send_dead_letter(dead: DeadLetter) -> None:
         delivered = await dlq_topic.send(key=dead.record.key, value=dead.to_json())
         await delivered  # the bad event is acked only once its dead letter is in Kafka
+        if raw_dlq_topic is not None:
+            await (await raw_dlq_topic.send(key=dead.record.key, value=dead.record.value or b""))
 
     async def publish_scores(rows: list[dict[str, Any]]) -> None:
         """Compact score records for the drift workers, delivered before the batch is acked."""
         pending = [await scores_topic.send(key=score_key(row), value=score_record(row)) for row in rows]
+        evaluations = evaluation_request(rows) if evaluations_topic is not None else None
+        if evaluations is not None:  # the scores of events that came from spans, back to their traces
+            pending.append(await evaluations_topic.send(value=evaluations))
         await asyncio.gather(*pending)
 
     batching = settings.worker
     writer = BatchWriter(
-        pipeline, sink, send_dead_letter, publish_scores, max_events=batching.batch_max_events, max_seconds=batching.batch_max_seconds
+        pipeline, sink, send_dead_letter, publish_scores,
+        max_events=batching.batch_max_events, max_seconds=batching.batch_max_seconds, max_bytes=batching.batch_max_bytes,
     )
+
+    # A revoked partition's buffered batch must not be inserted while its new owner replays it.
+    @app.on_partitions_revoked.connect
+    async def drop_revoked_batches(_: Any, revoked: Any, **__: Any) -> None:
+        await writer.on_partitions_revoked(revoked)
+
+    @app.on_partitions_assigned.connect
+    async def accept_assigned(_: Any, assigned: Any, **__: Any) -> None:
+        writer.on_partitions_assigned(assigned)
 
     @app.agent(events_topic, concurrency=1)
     async def score_events(stream: faust.types.StreamT) -> None:
@@ -61,8 +90,9 @@ def build_app(settings: Settings, pipeline: Pipeline, sink: ClickHouseSink) -> t
     async def flush_due_batches() -> None:
         writer.flush_if_due()
 
-    ensure_topics(settings.kafka, scoring_topics(topics), partitions)
+    ensure_topics(settings.kafka, {**scoring_topics(topics), **{name: {} for name in [*event_topics, *otlp_topics, settings.otlp.scores_topic] if name}}, partitions)
     install_alert_archive(app, topics, settings.clickhouse.dsn)
+    install_feedback_archive(app, topics, settings.clickhouse.dsn, dlq_topic, redact=settings.worker.redact_pii)
 
     @app.timer(interval=10.0)
     async def report_progress() -> None:
@@ -71,6 +101,8 @@ def build_app(settings: Settings, pipeline: Pipeline, sink: ClickHouseSink) -> t
             "consumed=%d stored=%d replayed=%d dead_lettered=%d batches=%d seconds: scoring=%.1f writing=%.1f publishing=%.1f",
             s.consumed, s.stored, s.replayed, s.dead_lettered, s.batches, s.score_seconds, s.write_seconds, s.publish_seconds,
         )
+        if pipeline.otlp is not None:  # spans that are not GenAI inference are counted here, stored nowhere
+            log.info("%s", pipeline.otlp.progress())
 
     return app, writer
 

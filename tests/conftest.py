@@ -68,6 +68,8 @@ class Flow:
             "EVALSTREAM_EVENTS_TOPIC": self.events_topic,
             "EVALSTREAM_DLQ_TOPIC": self.dlq_topic,
             "EVALSTREAM_GROUP_ID": self.group_id,
+            # The fixtures are dated 2026-11-20: inside the workers' backfill bound whatever the day.
+            "EVALSTREAM_MAX_BACKFILL_DAYS": "36500",
         }
         self.workers: list[subprocess.Popen] = []
 
@@ -83,8 +85,8 @@ class Flow:
         return (self.workdir / f"worker-{index % len(self.workers)}.log").read_text()
 
     def committed(self) -> int:
-        from evalstream.cli.demo import GroupProgress
         from evalstream.config.settings import KafkaSettings
+        from evalstream.kafka.progress import GroupProgress
 
         progress = GroupProgress(KafkaSettings(bootstrap=self.bootstrap), self.group_id, self.events_topic)
         try:

@@ -1,27 +1,25 @@
 """Drift detection against a real broker: synthetic score records go straight to the scores topic,
 the drift worker (`evalstream drift`) turns them into alerts, the notifier delivers those to
-local HTTP receivers. Time is event time: an hour of traffic takes seconds."""
+local HTTP receivers. Time is event time: an hour of traffic takes seconds.
+The engine's lifecycle, statistics and policy are tested in-process in test_drift_engine.py."""
 
 from __future__ import annotations
 
 import json
-import math
 import random
 import re
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-import yaml
 
 from conftest import Flow
 from evalstream.contracts.alert import Alert
 from evalstream.drift.engine import DriftEngine, Key
-from evalstream.drift.policy import PolicyError, load_policy, parse_policy
-from test_notifiers import ROUTING_KEY, Notify, Receiver, check_signature, committed, create_topics, publish, read_topic
+from evalstream.drift.policy import load_policy
+from test_notifiers import ROUTING_KEY, Notify, Receiver, check_signature, committed, create_topics, publish, read_topic, wait_until
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
 SPACING_S = 1.5  # per key: 40 events a minute, 400 in the default 10-minute window
@@ -101,38 +99,36 @@ def start_workers(flow: Flow) -> tuple[Any, Any]:
 
 def wait_archived(flow: Flow, n: int, timeout: float = 30.0) -> None:
     """Until the scoring worker has stored (and committed) n alerts from the alerts topic."""
-    deadline = time.monotonic() + timeout
-    while (done := committed(flow.bootstrap, flow.group_id, alerts_topic(flow))) < n:
-        assert time.monotonic() < deadline, f"{done}/{n} alerts archived after {timeout}s:\n{flow.worker_log(0)[-3000:]}"
-        time.sleep(0.3)
+
+    def archived() -> int:
+        return committed(flow.bootstrap, flow.group_id, alerts_topic(flow))
+
+    wait_until(lambda: archived() >= n, timeout, lambda: f"{archived()}/{n} alerts archived:\n{flow.worker_log(0)[-3000:]}")
 
 
 def wait_processed(flow: Flow, n: int, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while (done := committed(flow.bootstrap, f"{flow.group_id}-drift", scores_topic(flow))) < n:
+    def processed() -> int:
         for proc in flow.workers:
             assert proc.poll() is None or proc.returncode in (0, -9), f"drift worker died:\n{flow.worker_log()[-3000:]}"
-        assert time.monotonic() < deadline, f"{done}/{n} score records committed after {timeout}s:\n{flow.worker_log()[-3000:]}"
-        time.sleep(0.3)
+        return committed(flow.bootstrap, f"{flow.group_id}-drift", scores_topic(flow))
+
+    wait_until(lambda: processed() >= n, timeout, lambda: f"{processed()}/{n} score records committed:\n{flow.worker_log()[-3000:]}")
 
 
 def wait_ready(flow: Flow, timeout: float = 60.0) -> None:
     """Until the newest worker recovered its tables and reads on."""
-    deadline = time.monotonic() + timeout
-    while "Worker ready" not in flow.worker_log():
-        assert time.monotonic() < deadline, flow.worker_log()[-3000:]
-        time.sleep(0.2)
+    wait_until(lambda: "Worker ready" in flow.worker_log(), timeout, lambda: flow.worker_log()[-3000:])
 
 
 def drift_counters(flow: Flow, records: int, timeout: float = 15.0) -> dict[str, int]:
-    """The worker's last `drift: records=... evaluations=...` line (logged every 5 s on change)."""
-    deadline = time.monotonic() + timeout
-    while True:
+    """The worker's last `drift: records=... evaluations=...` line (logged every 5 s on change), once it counts `records`."""
+
+    def counters() -> dict[str, int]:
         lines = re.findall(r"drift: (records=.*)", flow.worker_log())
-        counters = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", lines[-1])} if lines else {}
-        if counters.get("records") == records or time.monotonic() > deadline:
-            return counters
-        time.sleep(0.5)
+        return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", lines[-1])} if lines else {}
+
+    wait_until(lambda: counters().get("records") == records, timeout, lambda: f"last counters {counters()}")
+    return counters()
 
 
 def alerts_on_kafka(flow: Flow, expected: int, timeout: float = 30.0) -> list[Alert]:
@@ -280,118 +276,3 @@ def test_a_worker_killed_mid_window_keeps_the_window_counts(drift_flow: Flow) ->
     assert Key.of(alert.model_dump()) == jumped
     assert (alert.fingerprint, alert.ts, alert.sample_size, alert.baseline_size) == (expected.fingerprint, expected.ts, expected.sample_size, expected.baseline_size)
     assert (alert.window_value, alert.baseline_value) == (expected.window_value, expected.baseline_value)
-
-
-# -- the statistics, without a broker ------------------------------------------------------
-
-
-def test_tests_on_bounded_summaries_agree_with_scipy_on_the_raw_samples() -> None:
-    from scipy import stats
-
-    from evalstream.drift.detectors import mean_increase_p, quantile_exceedance_p, rate_increase_p, shift_down_p
-    from evalstream.drift.windows import LatencyHistogram, Moments, Proportion, UnitHistogram
-
-    rng = random.Random(7)
-    baseline = [round(rng.betavariate(8.5, 1.5), 2) for _ in range(3000)]  # on the bin grid: binning loses nothing
-    window = [round(rng.betavariate(7.5, 2.5), 2) for _ in range(300)]
-    hb, hw = UnitHistogram.empty(), UnitHistogram.empty()
-    for x in baseline:
-        hb.add(min(x, 0.999))
-    for x in window:
-        hw.add(min(x, 0.999))
-    binned = [min(int(x * 20), 19) for x in window], [min(int(x * 20), 19) for x in baseline]
-    exact = stats.mannwhitneyu(*binned, alternative="less", use_continuity=True).pvalue
-    assert shift_down_p(hw, hb) == pytest.approx(exact, rel=1e-6)
-
-    assert rate_increase_p(Proportion(400, 24), Proportion(50_000, 200)) == pytest.approx(
-        stats.fisher_exact([[24, 376], [200, 49_800]], alternative="greater").pvalue
-    )
-    costs_b = [rng.lognormvariate(0, 0.3) for _ in range(2000)]
-    costs_w = [1.1 * rng.lognormvariate(0, 0.3) for _ in range(200)]
-    mb, mw = Moments(), Moments()
-    for x in costs_b:
-        mb.add(x)
-    for x in costs_w:
-        mw.add(x)
-    assert mean_increase_p(mw, mb) == pytest.approx(stats.ttest_ind(costs_w, costs_b, equal_var=False, alternative="greater").pvalue, rel=1e-6)
-
-    lb, lw, same = LatencyHistogram.empty(), LatencyHistogram.empty(), LatencyHistogram.empty()
-    for _ in range(5000):
-        lb.add(900 * rng.lognormvariate(0, 0.35))
-    for _ in range(400):
-        lw.add(1800 * rng.lognormvariate(0, 0.35))
-        same.add(900 * rng.lognormvariate(0, 0.35))
-    assert lb.quantile(0.95) == pytest.approx(900 * math.exp(1.645 * 0.35), rel=0.1)  # p95 within a bin
-    assert quantile_exceedance_p(lw, lb, 0.95) < 1e-12 and quantile_exceedance_p(same, lb, 0.95) > 0.01
-
-
-# -- the policy file ---------------------------------------------------------------------------
-
-
-def test_policy_inherits_global_region_use_case_tenant() -> None:
-    policy = parse_policy(
-        """
-global:
-  alpha: 0.001
-  resolve_alpha: 0.05
-  min_window_samples: 100
-  min_baseline_samples: 500
-  fire_after: 2
-  resolve_after: 3
-  statistics:
-    toxicity_rate: {enabled: true, severity: error, min_abs_change: 0.01, min_rel_change: 0.5}
-    error_rate: {enabled: true, severity: error, min_abs_change: 0.02}
-    faithfulness: {enabled: true, severity: warning, min_abs_change: 0.05}
-    relevance: {enabled: true, severity: warning, min_abs_change: 0.05}
-    cost_per_event: {enabled: true, severity: warning, min_rel_change: 0.25}
-    latency_p95: {enabled: true, severity: warning, min_rel_change: 0.5}
-  prompt_regression: {enabled: true, severity: error, statistics: [faithfulness]}
-regions:
-  eu: {statistics: {toxicity_rate: {severity: critical, min_abs_change: 0.005}}}
-use_cases:
-  rag-qa: {min_window_samples: 200, statistics: {toxicity_rate: {min_rel_change: 1.0}}}
-tenants:
-  acme: {statistics: {toxicity_rate: {min_abs_change: 0.002}, cost_per_event: {enabled: false}}}
-"""
-    )
-    acme_eu = policy.resolve("acme", "eu", "rag-qa")
-    tox = acme_eu.rules["toxicity_rate"]
-    assert (tox.severity, tox.min_abs_change, tox.min_rel_change, tox.set_by) == ("critical", 0.002, 1.0, "tenant:acme")
-    assert acme_eu.min_window_samples == 200 and not acme_eu.rules["cost_per_event"].enabled
-    other_us = policy.resolve("globex", "us", "search")
-    assert (other_us.rules["toxicity_rate"].severity, other_us.rules["toxicity_rate"].min_abs_change) == ("error", 0.01)
-    assert other_us.min_window_samples == 100 and other_us.rules["cost_per_event"].enabled
-
-    shipped = load_policy()
-    assert shipped.resolve("acme", "eu", "rag-qa").rules["toxicity_rate"].severity == "critical"
-
-
-SHIPPED_POLICY = Path(__file__).resolve().parents[1] / "drift/policies/default.yaml"
-
-
-@pytest.mark.parametrize(
-    "where, value, message",
-    [
-        (["global", "statistcs"], {}, "global.statistcs: Extra inputs are not permitted"),
-        (["regions", "eu", "alpha"], 1.5, "regions.eu.alpha: Input should be less than 0.5"),
-        (["regions", "eu", "statistics", "toxicity"], {"severity": "error"}, "regions.eu.statistics.toxicity.[key]: Input should be 'toxicity_rate'"),
-        (["regions", "eu", "statistics", "toxicity_rate", "severity"], "high", "regions.eu.statistics.toxicity_rate.severity: Input should be 'critical'"),
-        (["windows", "bucket_minutes"], 3, "window_minutes (10) must be a multiple of bucket_minutes (3)"),
-        (["tenants", "acme"], {"runbook_url": "https://x/{team}"}, "runbook_url uses unknown placeholders ['team']"),
-        (["global", "statistics", "relevance"], None, "the global layer must set every default; missing: statistics.relevance"),
-    ],
-)
-def test_policy_mistakes_are_refused_with_the_place(where: list[str], value: Any, message: str, tmp_path: Path) -> None:
-    policy = yaml.safe_load(SHIPPED_POLICY.read_text())
-    node = policy
-    for step in where[:-1]:
-        node = node.setdefault(step, {})
-    if value is None:
-        del node[where[-1]]
-    else:
-        node[where[-1]] = value
-    path = tmp_path / "policy.yaml"
-    path.write_text(yaml.safe_dump(policy))
-    with pytest.raises(PolicyError) as error:
-        load_policy(path)
-    assert str(path) in str(error.value) and message in str(error.value), str(error.value)

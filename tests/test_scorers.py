@@ -101,8 +101,8 @@ def test_faithfulness_is_null_without_context_and_names_unsupported_sentences(em
     drifting = event(context=context, response="You can return items within 14 days. Our CEO founded the company in a garage in Ohio.")
     none = event(context=None)
     g, d, n = scorer.score([grounded, drifting, none])
-    assert n == {"faithfulness": None, "unsupported_sentences": []}
-    assert g["faithfulness"] > 0.8 and g["unsupported_sentences"] == []
+    assert n == {"faithfulness": None, "unfaithful": None, "unsupported_sentences": []}
+    assert g["faithfulness"] > 0.8 and g["unsupported_sentences"] == [] and g["unfaithful"] is False
     assert d["unsupported_sentences"] == ["Our CEO founded the company in a garage in Ohio."]
     assert d["faithfulness"] < CosineSupport.threshold < g["faithfulness"]
 
@@ -117,7 +117,7 @@ def test_the_faithfulness_slot_takes_any_support_model() -> None:
     scorer = FaithfulnessScorer(Strict())
     (score,) = scorer.score([event(context=["Returns: 14 days."], response="Returns take 14 days. Returns take 30 days.")])
     assert scorer.version == "strict"
-    assert score == {"faithfulness": 0.0, "unsupported_sentences": ["Returns take 30 days."]}
+    assert score == {"faithfulness": 0.0, "unfaithful": True, "unsupported_sentences": ["Returns take 30 days."]}
 
 
 def test_relevance_separates_an_answer_from_an_off_topic_reply(embedder: Embedder) -> None:
@@ -153,7 +153,7 @@ def test_a_scorer_failing_on_one_event_dead_letters_only_that_event() -> None:
     from evalstream.streams.pipeline import Pipeline, SourceRecord
 
     class Fragile:
-        name, version = "fragile", "1"
+        name, version, fields = "fragile", "1", ()
 
         def score(self, events):
             if any(e.prompt == "boom" for e in events):
@@ -163,7 +163,7 @@ def test_a_scorer_failing_on_one_event_dead_letters_only_that_event() -> None:
     pipeline = Pipeline(ScorerSet([Fragile()]), max_event_bytes=1 << 20)
     records = [SourceRecord("t", 0, i, json.dumps(make_event(i, prompt="boom" if i == 2 else "fine")).encode()) for i in range(5)]
     result = pipeline.process(records)
-    assert [r["source_offset"] for r in result.rows] == [0, 1, 3, 4]
+    assert [r.source_offset for r in result.rows] == [0, 1, 3, 4]
     (dead,) = result.dead_letters
     assert dead.record.offset == 2 and dead.invalid.kind == "scoring_failed" and "cannot score this" in dead.invalid.reason
 

@@ -1,10 +1,25 @@
 #!/usr/bin/env bash
 # Starts a single-node Apache Kafka broker (KRaft: broker and controller in one JVM) on 127.0.0.1.
-# Usage: infra/kafka/start.sh [PORT]    (no PORT: a free one)
+# Usage: infra/kafka/start.sh [--sasl] [PORT]    (no PORT: a free one)
 # Returns once the broker accepts connections; its last line of output is the bootstrap address.
 # Stop it with: infra/kafka/stop.sh PORT
+#
+# --sasl (or EVALSTREAM_KAFKA_SASL=true): clients must log in with SASL/SCRAM-SHA-512 and are
+# authorized by ACLs (StandardAuthorizer; no ACL, no access). One super user, `admin` (the
+# workers and the operator), whose password is EVALSTREAM_KAFKA_ADMIN_PASSWORD or, unset, a
+# random one written to the run directory's admin.password (mode 600). Producing principals
+# and their topics' ACLs: infra/kafka/tenant_acls.py. No password is put on a command line.
+#
+# --tls: an SSL listener that requires a client certificate (mTLS), from a CA made for this run:
+# ca.pem, client.pem and client.key (PEM, unencrypted, mode 600) in the run directory.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+sasl=${EVALSTREAM_KAFKA_SASL:-false}
+tls=false
+case "${1:-}" in
+  --sasl) sasl=true; shift ;;
+  --tls) tls=true; shift ;;
+esac
 lib=$("$here/fetch.sh")
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
@@ -17,16 +32,54 @@ if [ -f "$run_dir/broker.pid" ] && kill -0 "$(cat "$run_dir/broker.pid")" 2>/dev
 fi
 rm -rf "$run_dir"
 mkdir -p "$run_dir/data"
+chmod 700 "$run_dir"
 
-cat > "$run_dir/server.properties" <<PROPS
+if [ "$sasl" = true ]; then
+  admin_password=${EVALSTREAM_KAFKA_ADMIN_PASSWORD:-$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')}
+  (umask 077; printf '%s' "$admin_password" > "$run_dir/admin.password")
+  # The controller listener cannot use SCRAM (its credentials live in the metadata it serves): PLAIN there.
+  listeners="SASL_PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port"
+  security=$(cat <<SASL
+listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+inter.broker.listener.name=SASL_PLAINTEXT
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+sasl.mechanism.controller.protocol=PLAIN
+listener.name.sasl_plaintext.sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$admin_password";
+listener.name.controller.sasl.enabled.mechanisms=PLAIN
+listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="$admin_password" user_admin="$admin_password";
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:admin
+allow.everyone.if.no.acl.found=false
+SASL
+)
+elif [ "$tls" = true ]; then
+  "$here/tls_certs.sh" "$run_dir"
+  listeners="SSL://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port"
+  security=$(cat <<TLS
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,SSL:SSL
+inter.broker.listener.name=SSL
+ssl.client.auth=required
+ssl.keystore.type=PEM
+ssl.keystore.location=$run_dir/server.keystore.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$run_dir/ca.pem
+ssl.endpoint.identification.algorithm=
+TLS
+)
+else
+  listeners="PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port"
+  security=$(printf '%s\n' "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT" "inter.broker.listener.name=PLAINTEXT")
+fi
+
+(umask 077; cat > "$run_dir/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$controller_port
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listeners=$listeners
+advertised.listeners=${listeners%%,CONTROLLER*}
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
-inter.broker.listener.name=PLAINTEXT
+$security
 log.dirs=$run_dir/data
 num.partitions=4
 auto.create.topics.enable=true
@@ -41,6 +94,7 @@ group.initial.rebalance.delay.ms=0
 message.max.bytes=16777216
 replica.fetch.max.bytes=16777216
 PROPS
+)
 
 cat > "$run_dir/log4j2.properties" <<'LOG'
 status = error
@@ -55,9 +109,14 @@ logger.server.level = INFO
 LOG
 
 cluster_id=$(python3 -c 'import base64, uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')
-java -cp "$lib/*" -Dlog4j2.configurationFile="$run_dir/log4j2.properties" \
-  kafka.tools.StorageTool format -t "$cluster_id" -c "$run_dir/server.properties" > "$run_dir/format.log" 2>&1 \
-  || { cat "$run_dir/format.log" >&2; exit 1; }
+# The arguments go through a java @argfile (mode 600): the admin's SCRAM password stays off the command line.
+(umask 077; {
+  printf '"%s"\n' -cp "$lib/*" "-Dlog4j2.configurationFile=$run_dir/log4j2.properties" \
+    kafka.tools.StorageTool format -t "$cluster_id" -c "$run_dir/server.properties"
+  if [ "$sasl" = true ]; then printf '"%s"\n' --add-scram "SCRAM-SHA-512=[name=admin,password=$admin_password]"; fi
+} > "$run_dir/format.args")
+java "@$run_dir/format.args" > "$run_dir/format.log" 2>&1 || { cat "$run_dir/format.log" >&2; rm -f "$run_dir/format.args"; exit 1; }
+rm -f "$run_dir/format.args"
 
 nohup java -Xms256m -Xmx${EVALSTREAM_KAFKA_HEAP:-768m} -XX:+UseG1GC \
   -Dlog4j2.configurationFile="$run_dir/log4j2.properties" \

@@ -119,7 +119,7 @@ SUMMARY_INTROS = ["", "", "Summary: ", "Here's a summary:\n", "Key points:\n", "
 
 ASK_OPENERS = ["", "", "", "Hi, ", "Hello! ", "Quick question: ", "hey, ", "Sorry to bother you, ", "I was wondering: "]
 ASK_CLOSERS = ["", "", "", " Thanks!", " Thanks in advance.", " It's a bit urgent.", " Please keep it short."]
-ANSWER_OPENERS = ["", "", "", "Sure. ", "Sorry about that! ", "I understand, let me explain. ", "Great question! ", "Happy to help. ", "Based on the provided information, ", "Thanks for reaching out! ", "Good question. "]
+ANSWER_OPENERS = ["", "", "", "Sure. ", "Sorry about that! ", "I apologize for the inconvenience. ", "Sorry for the wait! ", "I'm sorry to hear that. ", "I understand, let me explain. ", "Great question! ", "Happy to help. ", "Based on the provided information, ", "Thanks for reaching out! ", "Good question. "]
 ANSWER_CLOSERS = ["", "", "", " Let me know if you need anything else.", " Hope that helps!", " Is there anything else I can help with?", " Feel free to ask if you have more questions."]
 
 REFUSALS = [
@@ -148,6 +148,38 @@ REFUSALS = [
     "Sorry, that request goes against my usage guidelines.",
     "I'm just a virtual assistant and can't help with that kind of question. Please call our hotline.",
 ]
+REFUSALS += [
+    "I'm not comfortable answering that.",
+    "Let's keep our conversation focused on other topics.",
+    "Hmm, I don't think I should answer that one.",
+    "I'll have to pass on this one.",
+    "I'm going to have to decline this request.",
+    "I'd prefer not to share that.",
+    "This isn't something I can look into, I'm afraid.",
+    "Please direct this question to your manager.",
+    "You'd need to ask your bank about that.",
+    "That's a question for your doctor rather than me.",
+    "I can't do that.",
+    "I shouldn't comment on that.",
+]
+# Refusals that name the subject of the question: they share its words and still answer nothing.
+DOMAIN_REFUSALS = {
+    "shop": ["I can't look up order or return details here; please contact customer service.", "I'm not able to discuss refunds in this chat."],
+    "billing": ["I can't share billing or pricing details here, but our sales team can help.", "Sorry, I'm not allowed to talk about payments or invoices."],
+    "api": ["I'm unable to help with API questions in this channel. Please open a ticket with developer support.", "I can't provide technical details about the API."],
+    "python": ["I'm not able to help with programming questions.", "Sorry, I can't write or explain code here."],
+    "ops": ["I can't give instructions for server administration. Please ask your system administrator.", "I won't help with changes to production infrastructure."],
+    "cook": ["I'm not able to give cooking or food safety advice.", "Sorry, recipes are outside what I can help with."],
+    "travel": ["I can't advise on visas or travel rules; please check with the embassy.", "I'm unable to help with flight bookings or cancellations."],
+    "money": ["I can't give financial or investment advice. Please consult a licensed financial advisor.", "I'm not able to recommend what to do with your savings."],
+    "health": ["I can't give medical advice. Please talk to your doctor.", "I'm not able to answer health questions; a pharmacist or physician can help."],
+    "work": ["I can't answer questions about HR policies; please contact your HR representative.", "Sorry, I'm not allowed to discuss employment terms."],
+    "home": ["I'm not able to give home repair advice; please call a licensed plumber or electrician.", "I can't help with DIY questions, sorry."],
+    "science": ["I'm not able to answer science questions.", "Sorry, I can only help with questions about your account."],
+    "history": ["I can't discuss historical topics here.", "I'm afraid history questions are outside what I can answer."],
+    "garden": ["I can't give gardening advice; your local garden centre is a better place to ask.", "Sorry, I'm not able to help with plant care."],
+    "car": ["I can't diagnose car problems. Please take it to a qualified mechanic.", "I'm not able to give advice about vehicle maintenance."],
+}
 # Statements that something cannot be done, which answer the question: not refusals.
 NEGATIVE_ANSWERS = [
     ("shop", "Can I return opened software?", "Unfortunately, opened software cannot be returned or exchanged unless it's defective. If the disc or key doesn't work, report it within 48 hours and we'll replace it."),
@@ -159,6 +191,19 @@ NEGATIVE_ANSWERS = [
     ("health", "Can I take ibuprofen on an empty stomach?", "It's better not to: ibuprofen can irritate the stomach lining, so take it with food or milk. If you need it often, talk to your doctor or pharmacist."),
     ("car", "Can I drive with the check engine light flashing?", "You shouldn't. A flashing light signals a serious misfire that can damage the catalytic converter, so pull over safely and have the car towed or inspected."),
     ("python", "Can I modify a tuple in Python?", "No, tuples are immutable, so you can't change their items in place. Build a new tuple instead, or convert it with list(t), change the list, and convert back."),
+    ("shop", "My order arrived damaged, what do I do?", "Sorry for the trouble! Take a photo of the damage and the box, keep the packaging, and contact support within 48 hours so we can send a replacement."),
+    ("api", "My webhook endpoint keeps timing out, any idea?", "Your endpoint must answer within 10 seconds, so acknowledge the request first and do the work in a background job. If it still fails after that, reach out to our developer support team with the delivery IDs."),
+    ("work", "Who approves my remote work abroad?", "Your manager approves it first, and then you submit the request to HR at least two weeks before you travel so they can check the tax rules."),
+    ("health", "Should I see a doctor for a cough that won't go away?", "Yes - a cough that lasts more than three weeks, or comes with fever, chest pain or blood, should be checked by a doctor. Until then rest, drink fluids and avoid smoke."),
+    # Answers that open like a refusal ("Unfortunately", "I'm afraid", "Sorry,") and then answer.
+    ("billing", "Can I get my money back for last month?", "Unfortunately, monthly plans aren't refunded for partial months, so last month's charge stays. You can cancel now to avoid the next one."),
+    ("travel", "Can I change the name on my plane ticket?", "I'm afraid most airlines don't allow name changes on a ticket; you'd normally have to cancel and rebook. Small spelling corrections are usually allowed for free."),
+    ("cook", "Can I freeze cooked rice?", "Sorry, I should have mentioned it earlier: yes, cooked rice freezes well for up to a month if you cool it quickly and freeze it in flat bags."),
+    ("car", "Will my warranty cover a cracked windshield?", "Unfortunately not: glass damage from road debris is treated as accidental damage, which the standard warranty excludes. Your car insurance may cover it."),
+    ("python", "Does Python have a switch statement?", "Unfortunately there's no classic switch, but since Python 3.10 the match statement does the same job and more."),
+    ("work", "Can I cash out unused vacation days?", "I'm afraid not - unused days can't be paid out, but up to 5 of them carry over to the next year if you use them by 31 March."),
+    ("api", "Can I raise my rate limit?", "Sorry, the standard tier is fixed at 600 requests per minute; the Enterprise plan raises it, so talk to your account manager about an upgrade."),
+    ("garden", "Can I plant tomatoes in March?", "Unfortunately, in most temperate climates March is too early outside because of frost. Start the seeds indoors in March instead and plant them out after the last frost."),
     ("home", "Can I use regular paint in a bathroom?", "I wouldn't recommend flat interior paint there, because it absorbs moisture and grows mildew. Use a satin or semi-gloss bathroom paint instead."),
 ]
 # "The documents/context do not cover this": an honest answer about the question asked.
@@ -167,6 +212,11 @@ NOT_COVERED = [
     "I couldn't find anything about {topic} in the available documentation. The policy pages cover related topics, but not this specific case.",
     "The context doesn't mention {topic}. Based on what's there, I can't tell you the exact rule.",
 ]
+NOT_COVERED += [
+    "I checked the handbook excerpts you shared, but none of them covers {topic}. You may want to ask the team that owns that policy.",
+    "Short answer: the documents are silent on {topic}. They only describe the general rules, so I'd rather not guess.",
+    "Hi! Unfortunately there's no information about {topic} in the sources I have. Is there anything else about the policy I can check?",
+]
 NOT_COVERED_TOPICS = [
     ("Do refunds for damaged items include the shipping cost?", "refunds of shipping costs for damaged items"),
     ("What's the rate limit for the sandbox batch endpoint?", "the rate limit of the sandbox batch endpoint"),
@@ -174,6 +224,12 @@ NOT_COVERED_TOPICS = [
     ("Is there a waiting period before parental leave can be used?", "a waiting period for parental leave"),
     ("Does the warranty cover refurbished headsets bought from resellers?", "warranty coverage for refurbished headsets from resellers"),
     ("Can contractors get a learning budget?", "learning budgets for contractors"),
+    ("Does the SLA cover the sandbox environment?", "whether the SLA applies to the sandbox"),
+    ("Are interns entitled to sick pay?", "sick pay for interns"),
+    ("Can I pause my subscription for two months?", "pausing a subscription"),
+    ("What's the penalty for returning equipment late?", "penalties for late equipment returns"),
+    ("How many failed logins lock an admin account?", "lockouts for admin accounts specifically"),
+    ("Is there a discount for non-profits?", "non-profit discounts"),
 ]
 FILLER = [
     "Great question! I'd be happy to help you with that. Let me know if you have any other questions.",
@@ -189,6 +245,55 @@ FILLER = [
     "I see. Could you tell me a bit more about what you're looking for?",
     "Thanks for your message! Our team is always here for you.",
 ]
+
+# Same subject, another question: the hardest off-topic answers (they share the question's words).
+ADJACENT = {
+    "How long do I have to return an item?": "Refunds go back to your original payment method within 5 to 7 business days after the warehouse receives your parcel.",
+    "Who pays for return shipping?": "To start a return, open your order history, choose the item and select 'Return'; you'll get a confirmation email within minutes.",
+    "Can I return a gift card?": "Gift cards never expire and can be used for any product in our online store or in our shops.",
+    "How long does standard shipping take?": "Standard shipping is free on orders over $35; below that it costs $5.99.",
+    "Do you ship to Canada?": "Customs duties and import taxes on international orders are paid by the recipient when the parcel is delivered.",
+    "When will I be charged for my subscription?": "Your subscription renews automatically each month until you cancel it under Settings > Billing.",
+    "Can I get a refund on my annual plan?": "The annual plan costs $120 a year, which works out 20% cheaper than paying monthly.",
+    "Which payment methods do you accept?": "You can update your payment method at any time under Settings > Billing > Payment details.",
+    "What happens if my card is declined?": "Your card details are stored by our payment provider and never on our own servers.",
+    "What are the API rate limits?": "API keys are created under Settings > Developers, and each workspace can have up to 25 active keys.",
+    "How are failed webhooks retried?": "Every webhook payload is signed with HMAC-SHA256, and the signature is sent in the X-Signature header.",
+    "Do API keys expire?": "Each API key is tied to a workspace and carries the permissions of the role it was created with.",
+    "How do I reverse a list in Python?": "Python lists are ordered, mutable sequences, and they can hold items of different types.",
+    "How do I read a JSON file in Python?": "JSON stands for JavaScript Object Notation, a text format for structured data made of objects, arrays, strings and numbers.",
+    "What's the difference between a list and a tuple in Python?": "You create a tuple with parentheses, like `point = (3, 4)`, and a list with square brackets.",
+    "How do I find which process is using port 8080 on Linux?": "Port 8080 is commonly used as an alternative HTTP port for development servers and proxies.",
+    "How do I make a cron job run every 15 minutes?": "Cron is a time-based job scheduler found on Unix-like systems, first released in the 1970s.",
+    "How do I roll back a Kubernetes deployment?": "A Kubernetes deployment manages a set of identical pods and keeps the requested number of replicas running.",
+    "How long should I boil an egg for a runny yolk?": "A large egg contains about 6 grams of protein and 70 calories.",
+    "Can I substitute baking soda for baking powder?": "Baking powder should be stored in a cool, dry place and usually keeps for six months to a year once opened.",
+    "How do I keep rice from getting sticky?": "Rice is a staple food for more than half of the world's population, and most of it is grown in Asia.",
+    "How long does cooked chicken keep in the fridge?": "Chicken should be cooked to an internal temperature of 74 C (165 F) to be safe to eat.",
+    "Do I need a visa to visit Japan as a US citizen?": "Japan has a rail network known for punctuality, and the Japan Rail Pass is popular with tourists.",
+    "What's the liquid limit for carry-on bags?": "Carry-on bags can usually weigh up to 7 to 10 kg, depending on the airline.",
+    "What should I do if my flight is cancelled?": "Flights are most often cancelled because of bad weather, technical problems or crew shortages.",
+    "What's the difference between a Roth IRA and a traditional IRA?": "The IRA contribution limit for 2024 is $7,000, or $8,000 if you are 50 or older.",
+    "How does compound interest work?": "Interest rates on savings accounts rose sharply in 2023 as central banks raised their policy rates.",
+    "What is a credit score based on?": "You can check your credit report for free once a year from each of the three major credit bureaus.",
+    "How many hours of sleep do adults need?": "Sleep happens in cycles of about 90 minutes, moving between light, deep and REM sleep.",
+    "How long does a cold usually last?": "Colds are caused by viruses, most often rhinoviruses, and spread through droplets and contaminated hands.",
+    "How many vacation days do employees get?": "Vacation requests are submitted in the HR portal and approved by your manager.",
+    "How do I submit an expense claim?": "Meals are reimbursed up to $75 per day when you travel for work.",
+    "How long is parental leave?": "Parental leave applies to birth, adoption and foster placement alike.",
+    "How often should I change my furnace filter?": "Furnace filters are rated by MERV, from 1 to 16; higher numbers trap smaller particles.",
+    "How do I fix a running toilet?": "A running toilet can waste up to 200 gallons of water a day.",
+    "Why is the sky blue?": "The sky looks red and orange at sunset because the light travels through more of the atmosphere.",
+    "How far is the Moon from Earth?": "The Moon is about 4.5 billion years old and probably formed after a collision between Earth and a Mars-sized body.",
+    "When did the Berlin Wall fall?": "The Berlin Wall was about 155 km long and separated West Berlin from East Germany.",
+    "Who was the first person to walk on the Moon?": "Apollo 11 launched from Kennedy Space Center on 16 July 1969.",
+    "When was the printing press invented?": "The printing press uses movable metal type, ink and a screw press to transfer text onto paper.",
+    "When should I plant tomatoes?": "Tomatoes are botanically fruits, and there are more than 10,000 varieties.",
+    "How often should I water succulents?": "Succulents store water in their thick leaves and stems, which helps them survive in dry climates.",
+    "How often should I change my car's oil?": "Synthetic oil is made from chemically modified base oils and resists breakdown at high temperatures.",
+    "How long does a car battery last?": "A car battery supplies the current for the starter motor and powers the electronics when the engine is off.",
+    "What tire pressure should I use?": "Tire pressure is measured in psi, pounds per square inch, or in bar in many countries.",
+}
 OTHER_DOMAIN = {"shop": "science", "billing": "cook", "api": "history", "python": "garden", "ops": "health", "cook": "api",
                 "travel": "python", "money": "car", "health": "ops", "work": "travel", "home": "money", "science": "work",
                 "history": "shop", "garden": "billing", "car": "home"}
@@ -233,8 +338,16 @@ def build() -> list[dict]:
         _row(rows, "other_question_same_domain", _ask(rng, question), _wrap(rng, QA[sibling][2]) if rng.random() < 0.5 else QA[sibling][2], 0, group=group)
         sibling2 = rng.choice([j for j in by_domain[domain] if j not in (i, sibling)])
         _row(rows, "other_question_same_domain", _ask(rng, question), QA[sibling2][3] if rng.random() < 0.5 else QA[sibling2][2], 0, group=group)
+        if question in ADJACENT:
+            _row(rows, "same_subject_other_question", _ask(rng, question), _wrap(rng, ADJACENT[question]) if rng.random() < 0.3 else ADJACENT[question], 0, group=group)
         far = rng.choice(by_domain[OTHER_DOMAIN[domain]])
         _row(rows, "other_domain", _ask(rng, question), QA[far][2], 0, group=group)
+        if i % 3 == 1:  # the same answer as a list
+            parts = [x.strip() for x in full.replace("\n", " ").split(". ") if x.strip()]
+            _row(rows, "full_bullets", _ask(rng, question), rng.choice(["", "Here you go:\n", "In short:\n"]) + "\n".join("- " + x.rstrip(".") for x in parts), 1, group=group)
+        if i % 3 == 2:  # a long answer: the answer, then more about the subject
+            extra = ADJACENT.get(question) or QA[sibling][3]
+            _row(rows, "full_long", _ask(rng, question), _wrap(rng, full + " " + rng.choice(["Also worth knowing: ", "On a related note, ", "One more thing: ", ""]) + extra[0].lower() + extra[1:]), 1, group=group)
         roll = i % 5
         if roll == 0:
             _row(rows, "empty", _ask(rng, question), rng.choice(["", " ", "\n"]), 0, group=group)
@@ -242,10 +355,12 @@ def build() -> list[dict]:
             _row(rows, "truncated", _ask(rng, question), _truncate(rng, full), 0, group=group)
         else:
             _row(rows, "filler", _ask(rng, question), rng.choice(FILLER), 0, group=group)
-        refusal = REFUSALS[i % len(REFUSALS)]
+        refusal = DOMAIN_REFUSALS[domain][i % 2] if i % 3 == 0 else REFUSALS[i % len(REFUSALS)]
         _row(rows, "refusal", _ask(rng, question), refusal if rng.random() < 0.7 else rng.choice(["I understand you're frustrated. ", "Thanks for your question. ", ""]) + refusal, 0, 1, group=group)
         if i % 3 == 0:
             _row(rows, "filler", _ask(rng, question), rng.choice(FILLER), 0, group=group)
+        if i % 3 == 1:
+            _row(rows, "refusal", _ask(rng, question), REFUSALS[(i * 5 + 3) % len(REFUSALS)], 0, 1, group=group)
     for k, (domain, question, answer) in enumerate(NEGATIVE_ANSWERS):
         _row(rows, "negative_answer", _ask(rng, question), _wrap(rng, answer), 1, group=f"neg-{k}")
     for k, (question, topic) in enumerate(NOT_COVERED_TOPICS):

@@ -1,0 +1,120 @@
+"""What the in-process reliability and fuzz tests share: a BatchWriter on real chdb, fed records
+as faust would hand them (the ack is the only part of faust it uses; the broker tests use faust itself)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Sequence
+
+from conftest import make_event
+from evalstream.contracts import GenAIEvent
+from evalstream.scorers import ScorerSet
+from evalstream.scorers.cost import CostScorer
+from evalstream.sinks import ClickHouseSink
+from evalstream.streams.batching import BatchWriter
+from evalstream.streams.pipeline import DeadLetter, Pipeline
+from evalstream.streams.validate import EventTimeBounds
+
+TOPIC = "genai.events"
+
+
+def now_event(i: int, **overrides: Any) -> dict[str, Any]:
+    """A valid event dated now (inside the workers' time bounds whatever the day)."""
+    ts = (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat()
+    return make_event(i, **{"ts": ts, **overrides})
+
+
+def encoded(event: dict[str, Any]) -> bytes:
+    return json.dumps(event).encode()
+
+
+@dataclass
+class Message:
+    topic: str
+    partition: int
+    offset: int
+    value: bytes | None
+    key: bytes | None = None
+    acked: bool = False
+
+
+@dataclass
+class Event:
+    message: Message
+
+
+class AckingStream:
+    """faust's stream as the writer uses it: `ack(event)`. Records the acks, in order."""
+
+    def __init__(self) -> None:
+        self.acked: list[tuple[int, int]] = []
+
+    async def ack(self, event: Event) -> bool:
+        event.message.acked = True
+        self.acked.append((event.message.partition, event.message.offset))
+        return True
+
+    def committable(self, partition: int, first: int) -> int:
+        """The offset faust would commit: the end of the contiguous run of acked offsets from `first`."""
+        done = {o for p, o in self.acked if p == partition}
+        offset = first
+        while offset in done:
+            offset += 1
+        return offset
+
+
+@dataclass
+class Harness:
+    sink: ClickHouseSink
+    pipeline: Pipeline
+    stream: AckingStream = field(default_factory=AckingStream)
+    dead_letters: list[DeadLetter] = field(default_factory=list)
+    published: list[Any] = field(default_factory=list)
+    next_offset: dict[int, int] = field(default_factory=dict)
+    writer: BatchWriter | None = None
+    loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.new_event_loop)  # one loop for the writer's lock
+
+    def events(self, payloads: Sequence[bytes | None], partition: int = 0) -> list[Event]:
+        first = self.next_offset.get(partition, 0)
+        self.next_offset[partition] = first + len(payloads)
+        return [Event(Message(TOPIC, partition, first + i, value)) for i, value in enumerate(payloads)]
+
+    def run(self, events: Sequence[Event]) -> None:
+        assert self.writer is not None
+
+        async def feed() -> None:
+            for event in events:
+                await self.writer.add(self.stream, event)
+            await self.writer.flush()
+
+        self.loop.run_until_complete(feed())
+
+    def rows(self, sql: str = "SELECT count() FROM scored_events") -> Any:
+        return self.sink.query(sql)[1][0][0]
+
+
+def harness(database: str, scorers: ScorerSet | None = None, *, max_events: int = 1000, **writer: Any) -> Harness:
+    pipeline = Pipeline(scorers or ScorerSet([CostScorer()]), max_event_bytes=1 << 20, time_bounds=EventTimeBounds())
+    h = Harness(ClickHouseSink(database), pipeline)
+
+    async def send_dead_letter(dead: DeadLetter) -> None:
+        assert json.loads(dead.to_json())["error_kind"] == dead.invalid.kind  # what the worker sends
+        h.dead_letters.append(dead)
+
+    async def publish_scores(rows: list[Any]) -> None:
+        h.published.extend(rows)
+
+    h.writer = BatchWriter(pipeline, h.sink, send_dead_letter, publish_scores, max_events=max_events, max_seconds=60, **writer)
+    return h
+
+
+def random_id() -> str:
+    return str(uuid.uuid4())
+
+
+def event_of(payload: dict[str, Any]) -> GenAIEvent:
+    return GenAIEvent.model_validate(payload)
