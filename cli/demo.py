@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from evalstream.cli.common import Bootstrap, console, load_settings
+from evalstream.cli.common import Bootstrap, console, load_settings, require_clickhouse, require_kafka
 from evalstream.cli.report import write_demo_report
 from evalstream.config.settings import Settings
 from evalstream.kafka.progress import GroupProgress
@@ -58,6 +58,7 @@ def demo(
 ) -> None:
     """Replay a sample workload through Kafka, the workers and ClickHouse, then summarise."""
     settings = load_settings(bootstrap=bootstrap, clickhouse=clickhouse or f"chdb://{Path.cwd() / DEMO_DIR}")
+    require_clickhouse(settings.clickhouse.dsn)
     sys.exit(run_demo(settings, events or bundled_workload(), timeout=timeout, console=console))
 
 
@@ -97,6 +98,7 @@ def run_demo(settings: Settings, events: Path, *, timeout: float, console: Conso
             return 2
         console.print(f"the demo stores in {data_dir}")
         log_dir = data_dir.parent
+    require_kafka(settings.kafka)  # one line, not 30 s of retries
     if not ensure_topics(settings.kafka, scoring_topics(settings.topics), settings.topics.partitions, timeout=min(timeout, 30.0)):
         console.print(f"[red]Kafka at {settings.kafka.bootstrap} did not answer or could not create the topics[/]")
         return 1

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from evalstream.cli.common import Bootstrap, console, load_settings
+from evalstream.cli.common import Bootstrap, console, load_settings, require_clickhouse, require_kafka
 
 
 def feedback(
@@ -27,10 +27,12 @@ def feedback(
 
     lines = list(read_lines(file))
     if clickhouse:
+        require_clickhouse(clickhouse)
         stored, invalid = _store_directly(lines, clickhouse)
         console.print(f"stored {stored} feedback into the feedback table of {_where(clickhouse)} (directly); {invalid} invalid lines skipped")
         raise typer.Exit(1 if invalid else 0)
     settings = load_settings(bootstrap=bootstrap).override("topics", feedback=topic)
+    require_kafka(settings.kafka)
     delivered, rejected, undelivered = _publish(lines, settings)
     console.print(
         f"published {delivered} of {len(lines)} feedback to {settings.topics.feedback} (through Kafka: the workers store it); "

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from evalstream.cli.common import ClickHouseDsn, console, load_settings, scorer_set, stdout
+from evalstream.cli.common import ClickHouseDsn, connect_clickhouse, console, load_settings, require_clickhouse, scorer_set, stdout
 
 Since = typer.Option(None, "--since", help="from this time (ISO 8601, e.g. 2026-11-01 or 2026-11-01T00:00:00Z); default: 30 days ago")
 PolicyFile = typer.Option(None, "--policy", help="a drift policy file \\[env EVALSTREAM_DRIFT_POLICY; default the shipped one]")
@@ -24,9 +24,8 @@ def agreement(
     """How well each scorer agrees with human labels, per scorer and use case."""
     from evalstream.cli.jsonl import dumps
     from evalstream.genaiops import agreement as agree
-    from evalstream.sinks import connect
 
-    client = connect(load_settings(clickhouse=clickhouse).clickhouse.dsn)
+    client = connect_clickhouse(load_settings(clickhouse=clickhouse).clickhouse.dsn)
     reports = agree.measure(agree.load_pairs(client, since=_since(since), tenant=tenant), target_precision=target_precision)
     stdout.print(dumps(agree.as_json(reports)) if as_json else agree.render_text(reports), markup=False, highlight=False)
 
@@ -46,9 +45,9 @@ def gate(
     """Sign off a prompt version: its offline outputs against production's, by the drift policy. Exits 1 when it fails."""
     from evalstream.drift.policy import load_policy
     from evalstream.genaiops import gate as g
-    from evalstream.sinks import connect
 
     settings = load_settings(clickhouse=clickhouse)
+    require_clickhouse(settings.clickhouse.dsn)  # before the candidate is scored: the models take a while
     loaded = load_policy(policy or settings.drift.policy)
     records, versions, keys = _score_candidate(candidate, settings, loaded)
     try:
@@ -56,7 +55,7 @@ def gate(
             tenant=tenant or _only(keys, "tenant"), app=app or _only(keys, "app"), use_case=use_case or _only(keys, "use_case"),
             prompt_id=prompt_id, candidate_version=_only(keys, "prompt_version"),
         )
-        client = connect(settings.clickhouse.dsn)
+        client = connect_clickhouse(settings.clickhouse.dsn)
         start = _since(since) if since else datetime.now(timezone.utc) - timedelta(days=loaded.windows.baseline_days)
         target = g.Target(**{**target.__dict__, "current_version": current_version or g.current_version(client, target, start)})
         current, production_versions = g.production_records(client, target, start)
@@ -92,7 +91,6 @@ def recommend(
     """The cheapest model / prompt version that meets the quality targets for a use case, with the evidence."""
     from evalstream.drift.policy import load_policy
     from evalstream.genaiops import recommend as rec
-    from evalstream.sinks import connect
 
     settings = load_settings(clickhouse=clickhouse)
     effective = load_policy(policy or settings.drift.policy).resolve(tenant, "", use_case)
@@ -100,7 +98,7 @@ def recommend(
         max_unfaithful_rate=_target(max_unfaithful_rate), max_toxic_rate=_target(max_toxic_rate),
         max_refusal_rate=_target(max_refusal_rate), min_faithfulness=min_faithfulness,
     )
-    client = connect(settings.clickhouse.dsn)
+    client = connect_clickhouse(settings.clickhouse.dsn)
     options = rec.load_options(client, use_case=use_case, since=_since(since), tenant=tenant, app=app)
     result = rec.recommend(use_case, options, targets, max(min_events, effective.min_window_samples))
     stdout.print(rec.render_text(result), markup=False, highlight=False)

@@ -4,9 +4,11 @@ flags, builds the settings once (config/settings.py) and calls the stage that do
 from __future__ import annotations
 
 import logging
+import sys
 
 import typer
 
+from evalstream.cli import common
 from evalstream.cli.dashboards import dashboards_app
 from evalstream.cli.demo import demo
 from evalstream.cli.evaluate import evaluate, schema
@@ -21,6 +23,13 @@ from evalstream.cli.workers import drift, worker
 
 app = typer.Typer(help="Streaming evaluation and monitoring for GenAI applications.", no_args_is_help=True, add_completion=False)
 
+
+@app.callback()
+def options(verbose: bool = typer.Option(False, "--verbose", help="client libraries' logs at INFO, and the traceback of an error")) -> None:
+    common.verbose = verbose
+    if verbose:
+        logging.getLogger().setLevel(logging.INFO)
+
 # In the order of the flow: events in, workers, offline scoring, storage, the contract, the demo, quality, alerts, boards.
 for command in (produce, worker, drift, score, query, migrate, schema, demo, evaluate, notify):
     app.command()(command)
@@ -32,7 +41,14 @@ for command in (feedback, agreement, gate, recommend):  # the GenAIOps loop: hum
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app()
+    try:
+        app()
+    except Exception as exc:  # a person reads one line; --verbose shows where it came from
+        if common.verbose:
+            raise
+        first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+        typer.echo(f"evalstream: {type(exc).__name__}: {first} (--verbose for the traceback)", err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

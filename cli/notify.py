@@ -11,7 +11,7 @@ from typing import Optional
 
 import typer
 
-from evalstream.cli.common import Bootstrap, LogLevel, load_settings
+from evalstream.cli.common import Bootstrap, LogLevel, load_settings, require_kafka
 
 
 def notify(
@@ -39,6 +39,7 @@ def notify(
         raise typer.Exit(2)
     settings = load_settings(bootstrap=bootstrap)
     kafka = settings.kafka
+    require_kafka(kafka)
     topic = notifiers.alerts_topic or settings.topics.alerts
     dlq_topic = notifiers.dlq_topic or alerts_dlq_topic(topic)
     ensure_topics(kafka, notifier_topics(topic, dlq_topic), settings.topics.partitions)
@@ -58,5 +59,10 @@ def notify(
         signal.signal(sig, lambda *_: stop.set())
     names = ", ".join(f"{c.name} ({c.config.type})" for c in channels)
     logging.getLogger("evalstream.notify").info("notify: %s -> %s; dead letters to %s", topic, names, dlq_topic)
-    Notifier(consumer, DeadLetters(producer, dlq_topic), channels, topic).run(stop)
+    notifier = Notifier(consumer, DeadLetters(producer, dlq_topic), channels, topic)
+    if settings.metrics.notify_port:  # off unless EVALSTREAM_NOTIFY_METRICS_PORT is set
+        from evalstream.notifiers.metrics import serve_notify_metrics
+
+        serve_notify_metrics(notifier.stats, settings.metrics, settings.metrics.notify_port)
+    notifier.run(stop)
     sys.exit(0)

@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from evalstream.cli.common import Bootstrap, console, load_settings, progress
+from evalstream.cli.common import Bootstrap, console, load_settings, progress, require_kafka
 
 
 def produce(
@@ -25,6 +25,7 @@ def produce(
     settings = load_settings(bootstrap=bootstrap).override("topics", events=topic)
     topic = settings.topics.events
     kafka = settings.kafka
+    require_kafka(kafka)
     # log_level 3: librdkafka's start-up retries ("coordinator load in progress") are not news here.
     extra = {**{k: v for k, v in kafka.librdkafka().items() if k != "bootstrap.servers"}, "log_level": 3}
     producer = EventProducer(kafka.bootstrap, topic=topic, extra_config=extra)

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from evalstream.cli.common import ClickHouseDsn, console, load_settings
+from evalstream.cli.common import ClickHouseDsn, connect_clickhouse, console, load_settings
 
 DEMO_REPORT = Path(".data") / "demo-report.html"
 
@@ -24,7 +24,6 @@ def report(
 ) -> None:
     """Write the boards' main panels (volume, quality, cost, freshness, alerts) as one HTML file that opens offline."""
     from evalstream.report import parse_range, parse_since, write_report
-    from evalstream.sinks import connect
 
     if since and time_range:
         raise typer.BadParameter("give --since or --range, not both")
@@ -32,13 +31,7 @@ def report(
         start, end = parse_range(time_range) if time_range else parse_since(since or "24h")
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
-    dsn = load_settings(clickhouse=clickhouse).clickhouse.dsn
-    try:
-        client = connect(dsn)
-        client.query("SELECT 1")
-    except Exception as exc:  # noqa: BLE001 -- one line a person can act on, not a traceback
-        console.print(f"[red]cannot reach ClickHouse at {_without_password(dsn)}: {str(exc).strip().splitlines()[0][:200]}[/]")
-        sys.exit(1)
+    client = connect_clickhouse(load_settings(clickhouse=clickhouse).clickhouse.dsn)
     written = write_report(client, out, start, end, tenant)
     shown = sum(1 for panel in written.charts if panel.rows)
     console.print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB): {shown} of {len(written.charts)} charts have data")
@@ -57,8 +50,3 @@ def write_demo_report(client: object, out: Path = DEMO_REPORT) -> str:
     write_report(client, out, *span)
     return str(out.resolve())
 
-
-def _without_password(dsn: str) -> str:
-    scheme, sep, rest = dsn.partition("://")
-    credentials, at, host = rest.rpartition("@")
-    return f"{scheme}{sep}{credentials.split(':')[0]}:***@{host}" if at else dsn

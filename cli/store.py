@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from evalstream.cli.common import ClickHouseDsn, console, load_settings, stdout
+from evalstream.cli.common import ClickHouseDsn, connect_clickhouse, console, load_settings, stdout
 
 
 def query(
@@ -17,9 +17,8 @@ def query(
 ) -> None:
     """Print a query's result."""
     from evalstream.cli.jsonl import dumps
-    from evalstream.sinks import connect
 
-    result = connect(load_settings(clickhouse=clickhouse).clickhouse.dsn).query(sql)
+    result = connect_clickhouse(load_settings(clickhouse=clickhouse).clickhouse.dsn).query(sql)
     columns = list(result.column_names)
     if output == "json":
         for row in result.result_rows:
@@ -33,8 +32,7 @@ def query(
 
 def migrate(clickhouse: Optional[str] = ClickHouseDsn) -> None:
     """Apply the SQL migrations not yet applied (idempotent)."""
-    from evalstream.sinks import connect
     from evalstream.sinks.migrate import migrate as apply
 
-    applied = apply(connect(load_settings(clickhouse=clickhouse).clickhouse.dsn))
+    applied = apply(connect_clickhouse(load_settings(clickhouse=clickhouse).clickhouse.dsn))
     console.print(f"applied {len(applied)} migration(s): {', '.join(f'{m.version}_{m.name}' for m in applied) or 'none needed'}")

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from evalstream.cli.common import Bootstrap, ClickHouseDsn, LogLevel, load_settings, scorer_set
+from evalstream.cli.common import Bootstrap, ClickHouseDsn, LogLevel, load_settings, require_clickhouse, require_kafka, scorer_set
 
 
 def worker(
@@ -18,13 +18,15 @@ def worker(
     loglevel: str = LogLevel,
 ) -> None:
     """Run the stream workers until stopped (SIGTERM stores the batch in hand, commits and exits)."""
+    settings = load_settings(bootstrap=bootstrap, clickhouse=clickhouse).override(
+        "worker", group_id=group_id, batch_max_events=batch_max_events, batch_max_seconds=batch_max_seconds
+    )
+    require_clickhouse(settings.clickhouse.dsn)  # before the models load: one line, not minutes of retries
+    require_kafka(settings.kafka)
     from evalstream.streams.pipeline import Pipeline
     from evalstream.streams.validate import EventTimeBounds
     from evalstream.streams.worker import run_worker
 
-    settings = load_settings(bootstrap=bootstrap, clickhouse=clickhouse).override(
-        "worker", group_id=group_id, batch_max_events=batch_max_events, batch_max_seconds=batch_max_seconds
-    )
     pipeline = Pipeline(
         scorer_set(settings),  # flag thresholds per use case from the drift policy
         max_event_bytes=settings.worker.max_event_bytes,
@@ -45,4 +47,6 @@ def drift(
     (the scoring workers archive them in ClickHouse)."""
     from evalstream.drift.app import run_drift
 
-    run_drift(load_settings(bootstrap=bootstrap).override("worker", group_id=group_id), loglevel=loglevel)
+    settings = load_settings(bootstrap=bootstrap).override("worker", group_id=group_id)
+    require_kafka(settings.kafka)
+    run_drift(settings, loglevel=loglevel)

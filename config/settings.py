@@ -226,6 +226,17 @@ class GrafanaSettings(BaseSettings):
     prometheus: str | None = None
 
 
+class MetricsSettings(BaseSettings):
+    """Prometheus /metrics of the long-running processes: one port each, off unless set."""
+
+    model_config = _section("EVALSTREAM_")
+
+    host: str = Field("127.0.0.1", validation_alias="EVALSTREAM_METRICS_HOST")
+    worker_port: int | None = Field(None, ge=1, le=65535, validation_alias="EVALSTREAM_METRICS_PORT")  # the scoring workers
+    drift_port: int | None = Field(None, ge=1, le=65535, validation_alias="EVALSTREAM_DRIFT_METRICS_PORT")
+    notify_port: int | None = Field(None, ge=1, le=65535, validation_alias="EVALSTREAM_NOTIFY_METRICS_PORT")
+
+
 class Settings(BaseSettings):
     """Every setting of evalstream, by section. Built once per command (`Settings()`)."""
 
@@ -241,6 +252,7 @@ class Settings(BaseSettings):
     scoring: ScoringSettings = Field(default_factory=ScoringSettings)
     grafana: GrafanaSettings = Field(default_factory=GrafanaSettings)
     otlp: OtlpSettings = Field(default_factory=OtlpSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
     @classmethod
     def settings_customise_sources(

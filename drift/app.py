@@ -74,6 +74,11 @@ def build_drift_app(settings: Settings) -> Any:
         # drift tables that wait is ordinary backpressure, not a problem to page anyone about.
         logging.getLogger("faust.transport.producer").setLevel(logging.ERROR)
 
+    if settings.metrics.drift_port:  # off unless EVALSTREAM_DRIFT_METRICS_PORT is set
+        from evalstream.drift.metrics import serve_drift_metrics
+
+        serve_drift_metrics(engine.stats, settings.metrics, settings.metrics.drift_port)
+
     reported: dict[str, int] = {}
 
     @app.timer(interval=5.0)

@@ -13,7 +13,7 @@ import json
 import logging
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
@@ -59,6 +59,8 @@ class NotifyStats:
     duplicates: int = 0
     invalid: int = 0
     committed: int = 0
+    delivered_by_channel: Counter[str] = field(default_factory=Counter)  # for metrics (notifiers/metrics.py)
+    failed_by_channel: Counter[str] = field(default_factory=Counter)
 
 
 class DeadLetters:
@@ -189,10 +191,12 @@ class Notifier:
                 delivered = [by_alert[id(a)] for a in group]
                 if outcome.delivered:
                     self.stats.delivered += len(group)
+                    self.stats.delivered_by_channel[channel.name] += len(group)
                     log.info("delivered %d alert(s) to %s (attempt %d): %s", len(group), channel.name, outcome.attempts, ", ".join(a.alert_id for a in group))
                 else:
                     reason = f"channel {channel.name!r} ({channel.config.type}): {outcome.reason} after {outcome.attempts} attempt(s)"
                     log.error("dead-lettering %d alert(s): %s", len(group), reason)
+                    self.stats.failed_by_channel[channel.name] += len(group)
                     for pending in delivered:
                         self._dead_letter(pending, channel, reason, outcome.attempts)
                 for pending in delivered:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol, Sequence, runtime_checkable
+from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 
 from evalstream.contracts import GenAIEvent
 
@@ -58,6 +59,8 @@ class ScorerSet:
         self.scorers = list(scorers)
         self.reviewers = list(reviewers)
         self._pool = ThreadPoolExecutor(max_workers=max(1, len(self.scorers)), thread_name_prefix="scorer")
+        # Called with (scorer name, seconds) after each scorer's call on a batch: the workers export it.
+        self.on_timing: Callable[[str, float], None] | None = None
 
     @property
     def versions(self) -> dict[str, str]:
@@ -66,13 +69,21 @@ class ScorerSet:
     def score(self, events: Sequence[GenAIEvent]) -> list[Scores]:
         if not events:
             return []
-        futures = [self._pool.submit(s.score, events) for s in self.scorers]
+        futures = [self._pool.submit(self._timed, s.name, s.score, events) for s in self.scorers]
         merged: list[Scores] = [{"scorers": self.versions} for _ in events]
         for scorer, future in zip(self.scorers, futures):
             self._merge(scorer.name, merged, future.result())
         for reviewer in self.reviewers:
-            self._merge(reviewer.name, merged, reviewer.review(events, merged))
+            self._merge(reviewer.name, merged, self._timed(reviewer.name, reviewer.review, events, merged))
         return merged
+
+    def _timed(self, name: str, call: Callable[..., list[Scores]], *args: Any) -> list[Scores]:
+        started = time.perf_counter()
+        try:
+            return call(*args)
+        finally:
+            if self.on_timing is not None:
+                self.on_timing(name, time.perf_counter() - started)
 
     def _merge(self, name: str, merged: list[Scores], results: Sequence[Scores]) -> None:
         if len(results) != len(merged):

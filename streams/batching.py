@@ -23,7 +23,8 @@ import asyncio
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, fields, replace
+from collections import Counter
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Awaitable, Callable, Iterable
 
 import faust
@@ -50,6 +51,7 @@ class WorkerStats:
     stored: int = 0
     replayed: int = 0  # already stored by an earlier run, skipped
     dead_lettered: int = 0
+    dead_letter_reasons: Counter[str] = field(default_factory=Counter)  # Invalid.kind -> count
     refused_by_storage: int = 0  # among the dead letters
     batches: int = 0
     write_retries: int = 0
@@ -82,6 +84,8 @@ class BatchWriter:
         self.max_seconds = max_seconds
         self.max_bytes = max_bytes
         self.stats = WorkerStats()
+        # Per stored batch: (events, scoring, writing, publishing seconds), for metrics (streams/metrics.py).
+        self.on_batch: Callable[[int, float, float, float], None] | None = None
         self.stopping = False
         self._buffer: list[faust.types.EventT] = []
         self._buffered_bytes = 0
@@ -160,13 +164,15 @@ class BatchWriter:
         ]
         started = time.perf_counter()
         result = await loop.run_in_executor(self._pool, self._process, records)
-        self.stats.score_seconds += time.perf_counter() - started
+        score_seconds = time.perf_counter() - started
+        self.stats.score_seconds += score_seconds
 
         started = time.perf_counter()
         outcome = await self._store(result.rows)
         if outcome is None:
             return  # stopping with storage down: leave unacked, the next run replays them
-        self.stats.write_seconds += time.perf_counter() - started
+        write_seconds = time.perf_counter() - started
+        self.stats.write_seconds += write_seconds
         by_source = {(r.topic, r.partition, r.offset): r for r in records}
         refused = [
             DeadLetter(by_source[(row.source_topic, row.source_partition, row.source_offset)], Invalid("storage_refused", why))
@@ -178,7 +184,8 @@ class BatchWriter:
         started = time.perf_counter()
         if not await self._until_done("publish of score records", lambda: self.publish_scores(outcome.stored)):
             return
-        self.stats.publish_seconds += time.perf_counter() - started
+        publish_seconds = time.perf_counter() - started
+        self.stats.publish_seconds += publish_seconds
 
         assert self._stream is not None
         for event in events:
@@ -189,6 +196,9 @@ class BatchWriter:
         self.stats.dead_lettered += len(result.dead_letters) + len(refused)
         self.stats.refused_by_storage += len(refused)
         self.stats.batches += 1
+        self.stats.dead_letter_reasons.update(dead.invalid.kind for dead in [*result.dead_letters, *refused])
+        if self.on_batch is not None:
+            self.on_batch(len(events), score_seconds, write_seconds, publish_seconds)
 
     def _process(self, records: list[SourceRecord]) -> BatchResult:
         """The pipeline on the batch; should it raise, one event at a time, dead-lettering those that raise."""

@@ -133,4 +133,8 @@ class Worker(faust.Worker):
 def run_worker(settings: Settings, pipeline: Pipeline, *, loglevel: str = "info") -> None:
     sink = ClickHouseSink(settings.clickhouse.dsn)
     app, writer = build_app(settings, pipeline, sink)
+    if settings.metrics.worker_port:  # off unless EVALSTREAM_METRICS_PORT is set
+        from evalstream.streams.metrics import WorkerMetrics
+
+        WorkerMetrics(writer, app).serve(settings.metrics, settings.metrics.worker_port)
     Worker(app, writer, loglevel=loglevel, quiet=True).execute_from_commandline()

@@ -96,6 +96,13 @@ PROMETHEUS_PANELS = {
     ("evalstream-pipeline", "Consumer lag (messages)"),
     ("evalstream-pipeline", "Dead letters per second"),
     ("evalstream-pipeline", "Dead-letter share of input"),
+    ("evalstream-pipeline", "Worker events per second by outcome"),
+    ("evalstream-pipeline", "Batch time by stage (p95, s)"),
+    ("evalstream-pipeline", "Scorer time per batch (p95, s)"),
+    ("evalstream-pipeline", "Embedding cache hit rate"),
+    ("evalstream-pipeline", "Commit lag by partition (workers)"),
+    ("evalstream-pipeline", "Notifier deliveries and failures per channel"),
+    ("evalstream-pipeline", "Drift evaluations and alerts"),
 }
 
 @dataclass(frozen=True)

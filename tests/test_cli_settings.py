@@ -70,6 +70,10 @@ DOCUMENTED = {
     "EVALSTREAM_OTLP_ENCODING": "otlp_json",
     "EVALSTREAM_OTLP_MAPPING": '{"tenant": ["resource:k8s.namespace.name"]}',
     "EVALSTREAM_OTLP_SCORES_TOPIC": "otlp_evaluations",
+    "EVALSTREAM_METRICS_HOST": "0.0.0.0",
+    "EVALSTREAM_METRICS_PORT": "9400",
+    "EVALSTREAM_DRIFT_METRICS_PORT": "9401",
+    "EVALSTREAM_NOTIFY_METRICS_PORT": "9402",
 }
 
 

