@@ -97,7 +97,7 @@ def start_workers(flow: Flow) -> tuple[Any, Any]:
     return scoring, start_drift_worker(flow)
 
 
-def wait_archived(flow: Flow, n: int, timeout: float = 30.0) -> None:
+def wait_archived(flow: Flow, n: int, timeout: float = 120.0) -> None:
     """Until the scoring worker has stored (and committed) n alerts from the alerts topic."""
 
     def archived() -> int:
@@ -106,7 +106,7 @@ def wait_archived(flow: Flow, n: int, timeout: float = 30.0) -> None:
     wait_until(lambda: archived() >= n, timeout, lambda: f"{archived()}/{n} alerts archived:\n{flow.worker_log(0)[-3000:]}")
 
 
-def wait_processed(flow: Flow, n: int, timeout: float = 60.0) -> None:
+def wait_processed(flow: Flow, n: int, timeout: float = 240.0) -> None:
     def processed() -> int:
         for proc in flow.workers:
             assert proc.poll() is None or proc.returncode in (0, -9), f"drift worker died:\n{flow.worker_log()[-3000:]}"
@@ -115,12 +115,12 @@ def wait_processed(flow: Flow, n: int, timeout: float = 60.0) -> None:
     wait_until(lambda: processed() >= n, timeout, lambda: f"{processed()}/{n} score records committed:\n{flow.worker_log()[-3000:]}")
 
 
-def wait_ready(flow: Flow, timeout: float = 60.0) -> None:
+def wait_ready(flow: Flow, timeout: float = 180.0) -> None:
     """Until the newest worker recovered its tables and reads on."""
     wait_until(lambda: "Worker ready" in flow.worker_log(), timeout, lambda: flow.worker_log()[-3000:])
 
 
-def drift_counters(flow: Flow, records: int, timeout: float = 15.0) -> dict[str, int]:
+def drift_counters(flow: Flow, records: int, timeout: float = 60.0) -> dict[str, int]:
     """The worker's last `drift: records=... evaluations=...` line (logged every 5 s on change), once it counts `records`."""
 
     def counters() -> dict[str, int]:
