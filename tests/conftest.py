@@ -102,7 +102,14 @@ class Flow:
             assert time.monotonic() < deadline, f"only {done}/{n} committed after {timeout}s:\n{self.worker_log()[-3000:]}"
             time.sleep(0.5)
 
-    def stop_worker(self, proc: subprocess.Popen, timeout: float = 30.0) -> int:
+    def stop_worker(self, proc: subprocess.Popen, timeout: float = 30.0, ready_timeout: float = 180.0) -> int:
+        """SIGTERM once the worker is ready: one still loading has no handler yet and dies of the
+        signal (-15). A worker with nothing left to do can be ready within the caller's last wait."""
+        log = self.workdir / f"worker-{self.workers.index(proc)}.log"
+        deadline = time.monotonic() + ready_timeout
+        while "Worker ready" not in log.read_text() and proc.poll() is None:
+            assert time.monotonic() < deadline, f"worker not ready after {ready_timeout}s:\n{log.read_text()[-3000:]}"
+            time.sleep(0.2)
         proc.send_signal(signal.SIGTERM)
         return proc.wait(timeout=timeout)
 

@@ -120,10 +120,6 @@ def wait_ready(flow: Flow, timeout: float = 180.0, index: int = -1) -> None:
     wait_until(lambda: "Worker ready" in flow.worker_log(index), timeout, lambda: flow.worker_log(index)[-3000:])
 
 
-def stop_scoring_worker(flow: Flow, scoring: Any) -> int:
-    """SIGTERM once it is ready: a worker still loading (a cold machine) has no handler yet and dies of the signal."""
-    wait_ready(flow, index=0)
-    return flow.stop_worker(scoring)
 
 
 def drift_counters(flow: Flow, records: int, timeout: float = 60.0) -> dict[str, int]:
@@ -160,7 +156,7 @@ def test_stable_traffic_of_10000_events_raises_no_alert(drift_flow: Flow) -> Non
     assert counters["records"] == 10_000 and counters["evaluations"] > 200, counters  # it did look, every minute per key
     assert alerts_on_kafka(drift_flow, expected=0, timeout=3) == []
     assert drift_flow.stop_worker(worker) == 0
-    assert stop_scoring_worker(drift_flow, scoring) == 0
+    assert drift_flow.stop_worker(scoring) == 0
     assert drift_flow.query("SELECT count() AS n FROM alerts") == [{"n": 0}]
 
 
@@ -219,7 +215,7 @@ def test_toxicity_jump_in_one_key_pages_once_in_every_format_and_resolves_once(d
 
         assert drift_flow.stop_worker(worker) == 0
         wait_archived(drift_flow, 2)
-        assert stop_scoring_worker(drift_flow, scoring) == 0
+        assert drift_flow.stop_worker(scoring) == 0
         rows = drift_flow.query("SELECT fingerprint, state, statistic, sample_size, length(sample_event_ids) AS ids FROM alerts ORDER BY ts")
         assert rows == [
             {"fingerprint": firing.fingerprint, "state": "firing", "statistic": "toxicity_rate", "sample_size": 400, "ids": len(firing.sample_event_ids)},
