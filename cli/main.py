@@ -14,8 +14,10 @@ from evalstream.cli.demo import demo
 from evalstream.cli.evaluate import evaluate, schema
 from evalstream.cli.feedback import feedback
 from evalstream.cli.genaiops import agreement, gate, recommend
+from evalstream.cli.judge import judge
 from evalstream.cli.notify import notify
 from evalstream.cli.produce import produce
+from evalstream.cli.replay import replay
 from evalstream.cli.report import report
 from evalstream.cli.score import score
 from evalstream.cli.store import migrate, query
@@ -31,11 +33,11 @@ def options(verbose: bool = typer.Option(False, "--verbose", help="client librar
         logging.getLogger().setLevel(logging.INFO)
 
 # In the order of the flow: events in, workers, offline scoring, storage, the contract, the demo, quality, alerts, boards.
-for command in (produce, worker, drift, score, query, migrate, schema, demo, evaluate, notify):
+for command in (produce, worker, drift, judge, score, query, migrate, schema, demo, evaluate, notify):
     app.command()(command)
 app.add_typer(dashboards_app, name="dashboards")
 app.command()(report)  # the boards as one HTML file, for teams without Grafana
-for command in (feedback, agreement, gate, recommend):  # the GenAIOps loop: human labels, prompt gate, model advice
+for command in (feedback, agreement, gate, recommend, replay):  # the GenAIOps loop: human labels, prompt gate, model advice, replay
     app.command()(command)
 
 

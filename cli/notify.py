@@ -49,7 +49,8 @@ def notify(
             "group.id": group_id or notifiers.group_id or "evalstream-notifiers",
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",
-            "max.poll.interval.ms": 600_000,  # a delivery may retry with backoff for a while
+            # Deliveries run off the poll loop; a rebalance waits for those in flight, within this.
+            "max.poll.interval.ms": int(notifiers.max_poll_interval_s * 1000),
             "session.timeout.ms": 10_000,  # a dead notifier's alerts move to another one within seconds
         }
     )
@@ -57,9 +58,9 @@ def notify(
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    names = ", ".join(f"{c.name} ({c.config.type})" for c in channels)
+    names = ", ".join(f"{c.name} ({c.config.type}{f', falls back to {c.config.fallback}' if c.config.fallback else ''})" for c in channels)
     logging.getLogger("evalstream.notify").info("notify: %s -> %s; dead letters to %s", topic, names, dlq_topic)
-    notifier = Notifier(consumer, DeadLetters(producer, dlq_topic), channels, topic)
+    notifier = Notifier(consumer, DeadLetters(producer, dlq_topic), channels, topic, revoke_wait_s=notifiers.revoke_wait_s)
     if settings.metrics.notify_port:  # off unless EVALSTREAM_NOTIFY_METRICS_PORT is set
         from evalstream.notifiers.metrics import serve_notify_metrics
 

@@ -175,6 +175,18 @@ class DriftSettings(BaseSettings):
     policy: Path | None = None  # default: the shipped drift/policies/default.yaml
 
 
+class ReplaySettings(BaseSettings):
+    """`evalstream replay`: re-scoring a time range beside the live workers without slowing them."""
+
+    model_config = _section("EVALSTREAM_REPLAY_")
+
+    max_rate: float = Field(default=50.0, gt=0)  # events/s, on average over the run
+    batch_size: int = Field(default=64, ge=1, le=10_000)
+    nice: int = Field(default=10, ge=0, le=19)  # added to the replay process's CPU niceness: the live workers go first
+    # Kafka source: a partition stops at the first record published this long after --to (late events).
+    lateness_seconds: float = Field(default=300.0, ge=0)
+
+
 class ScoringSettings(BaseSettings):
     """Which scorers run and on what models."""
 
@@ -198,6 +210,10 @@ class ScoringSettings(BaseSettings):
     judge_sample_rate: float = 0.05
     judge_budget_per_hour: int = 500
     judge_timeout_s: float = 20.0
+    # The judge stage (`evalstream judge`): its own consumer group on the score records.
+    judge_retries: int = Field(default=3, ge=0)
+    judge_concurrency: int = Field(default=4, ge=1)
+    judge_group_id: str | None = None  # default: "{the workers' group}-judge"
 
 
 class OtlpSettings(BaseSettings):
@@ -253,6 +269,7 @@ class Settings(BaseSettings):
     grafana: GrafanaSettings = Field(default_factory=GrafanaSettings)
     otlp: OtlpSettings = Field(default_factory=OtlpSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    replay: ReplaySettings = Field(default_factory=ReplaySettings)
 
     @classmethod
     def settings_customise_sources(

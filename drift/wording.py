@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timezone
+from urllib.parse import quote
 
 from evalstream.contracts import Alert, DriftKey, alert_id, fingerprint
 from evalstream.drift.checks import Check
@@ -72,7 +73,7 @@ def make_alert(
         p_value=c.p_value,
         sample_event_ids=exemplars.event_ids if exemplars else [],
         policy=policy.policy_label(check.statistic, check.detector),
-        runbook_url=policy.runbook_url.format(**fields) if policy.runbook_url else "",
+        runbook_url=policy.runbook_url.format(**{k: quote(str(v), safe="") for k, v in fields.items()}) if policy.runbook_url else "",  # names hold "/" and spaces
         summary=summary(key, check, transition, (window_end - window_start) // 60),
     )
 

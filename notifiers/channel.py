@@ -6,12 +6,13 @@ from collections import defaultdict
 from typing import Callable
 
 from evalstream.contracts import Alert
-from evalstream.notifiers.config import ChannelConfig
+from evalstream.notifiers.config import ChannelConfig, ConfigError
 from evalstream.notifiers.delivery import TokenBucket, http_client, post
 
 
 class Channel:
-    """A destination. `send(alerts)` delivers one message or raises DeliveryError."""
+    """A destination. `send(alerts, note)` delivers one message or raises DeliveryError; `note` says
+    why the alerts came here instead of their own channel (fallback), empty when they did not."""
 
     one_alert_per_message = False  # PagerDuty: each alert is its own incident (dedup_key)
 
@@ -32,7 +33,7 @@ class Channel:
             groups[tuple(str(getattr(alert, f)) for f in self.config.group_by)].append(alert)
         return list(groups.values())
 
-    def send(self, alerts: list[Alert]) -> None:
+    def send(self, alerts: list[Alert], note: str = "") -> None:
         raise NotImplementedError
 
     def close(self) -> None:
@@ -44,6 +45,8 @@ class HttpChannel(Channel):
 
     def __init__(self, config: ChannelConfig, **kwargs) -> None:
         super().__init__(config, **kwargs)
+        if problem := config.url_error():
+            raise ConfigError(problem)
         self.url = config.resolved_url()
         self.http = http_client(config.retry.timeout_s)
 

@@ -16,6 +16,10 @@ from evalstream.notifiers.config import RetryConfig
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
+class Cancelled(Exception):
+    """The notifier is stopping: a delivery gives up between two attempts (its alert stays uncommitted)."""
+
+
 class DeliveryError(Exception):
     """A failed delivery; `retryable` False for answers that another try cannot change (a 400)."""
 
@@ -60,6 +64,7 @@ class Outcome:
     delivered: bool
     attempts: int
     reason: str = ""
+    retryable: bool = False  # failed for now (5xx, 429, no connection): the channel may take it later
 
 
 def with_retries(send: Callable[[], object], retry: RetryConfig, *, sleep: Callable[[float], None] = time.sleep) -> Outcome:
@@ -73,7 +78,7 @@ def with_retries(send: Callable[[], object], retry: RetryConfig, *, sleep: Calla
 
     retrying = tenacity.Retrying(
         retry=tenacity.retry_if_exception(lambda exc: isinstance(exc, DeliveryError) and exc.retryable),
-        stop=tenacity.stop_after_attempt(retry.max_attempts),
+        stop=tenacity.stop_after_attempt(retry.max_attempts) | tenacity.stop_after_delay(retry.worst_case_s()),
         wait=_backoff(retry),
         sleep=sleep,
         reraise=True,
@@ -82,9 +87,12 @@ def with_retries(send: Callable[[], object], retry: RetryConfig, *, sleep: Calla
         retrying(attempt)
         return Outcome(True, attempts)
     except DeliveryError as exc:
-        return Outcome(False, attempts, str(exc))
+        return Outcome(False, attempts, str(exc), retryable=exc.retryable)
+    except Cancelled:
+        raise
     except Exception as exc:  # a bug in building the message: another try cannot fix it
-        return Outcome(False, attempts, f"{type(exc).__name__}: {exc}")
+        # The kind only: an exception's text can hold a URL, and a Slack URL is a secret.
+        return Outcome(False, attempts, type(exc).__name__)
 
 
 def _backoff(retry: RetryConfig) -> Callable[[tenacity.RetryCallState], float]:

@@ -31,7 +31,9 @@ class NotifyCollector(Collector):
             yield CounterMetricFamily(name, doc, value=value)
         for name, by_channel, doc in (
             ("evalstream_notify_deliveries", s.delivered_by_channel, "alerts delivered, by channel"),
-            ("evalstream_notify_failures", s.failed_by_channel, "alerts a channel failed to take after its retries, by channel"),
+            ("evalstream_notify_failures", s.failed_by_channel, "alerts a channel gave up on (dead-lettered), by channel"),
+            ("evalstream_notify_retried", s.retried_by_channel, "alerts whose delivery failed for now and waits for the channel, by channel"),
+            ("evalstream_notify_fallbacks", s.fallback_by_channel, "alerts handed to the fallback channel, by the channel that gave up"),
         ):
             family = CounterMetricFamily(name, doc, labels=["channel"])
             for channel, count in sorted(by_channel.items()):

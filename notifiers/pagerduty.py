@@ -7,9 +7,10 @@ import json
 from evalstream.contracts import Alert
 from evalstream.notifiers.channel import HttpChannel
 from evalstream.notifiers.config import ChannelConfig
+from evalstream.notifiers.text import one_line, safe_link
 
 
-def pagerduty_event(alert: Alert, routing_key: str) -> dict:
+def pagerduty_event(alert: Alert, routing_key: str, note: str = "") -> dict:
     if not alert.firing:
         return {"routing_key": routing_key, "event_action": "resolve", "dedup_key": alert.fingerprint}
     event = {
@@ -18,7 +19,7 @@ def pagerduty_event(alert: Alert, routing_key: str) -> dict:
         "dedup_key": alert.fingerprint,
         "client": "evalstream",
         "payload": {
-            "summary": alert.summary[:1024],
+            "summary": one_line(alert.summary)[:1024],
             "source": f"evalstream/{alert.tenant}/{alert.app}/{alert.region}",
             "severity": alert.severity,  # critical | error | warning | info, as PagerDuty's
             "timestamp": alert.ts.isoformat(),
@@ -40,11 +41,12 @@ def pagerduty_event(alert: Alert, routing_key: str) -> dict:
                 "started_at": alert.started_at.isoformat(),
                 "sample_event_ids": alert.sample_event_ids,
                 "policy": alert.policy,
+                **({"fallback_for": note} if note else {}),
             },
         },
     }
-    if alert.runbook_url:
-        event["links"] = [{"href": alert.runbook_url, "text": "Runbook"}]
+    if link := safe_link(alert.runbook_url):
+        event["links"] = [{"href": link, "text": "Runbook"}]
     return event
 
 
@@ -55,6 +57,6 @@ class PagerDutyChannel(HttpChannel):
         super().__init__(config, **kwargs)
         self.routing_key = config.secret()
 
-    def send(self, alerts: list[Alert]) -> None:
+    def send(self, alerts: list[Alert], note: str = "") -> None:
         for alert in alerts:
-            self.post(json.dumps(pagerduty_event(alert, self.routing_key)).encode())
+            self.post(json.dumps(pagerduty_event(alert, self.routing_key, note)).encode())

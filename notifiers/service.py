@@ -1,16 +1,18 @@
 """The notifier loop: genai.alerts -> channels, at least once.
 
 An alert's offset is committed only after every channel that takes it has delivered it, or has
-given up and written it to the dead-letter topic with the reason. Each channel waits its
-grouping window for more alerts and sends a group as one message (PagerDuty: one event per
-alert), within its rate limit (alerts over the limit wait, they are not dropped). An alert the
-detector sent twice (same alert_id, e.g. after a worker restart) is delivered once.
+given up and written it to the dead-letter topic with the reason (and handed it to its fallback
+channel, if it names one, which then must finish too). Each channel delivers on a lane of its own
+(notifiers/lanes.py): its grouping window, its rate limit, its thread, so a dead receiver never
+holds back another channel, and this loop keeps polling Kafka. An alert the detector sent twice
+(same alert_id, e.g. after a worker restart) is delivered once.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import queue
 import threading
 import time
 from collections import Counter, OrderedDict, deque
@@ -24,7 +26,8 @@ from pydantic import ValidationError
 from evalstream.contracts import Alert, describe_validation_error
 from evalstream.notifiers.channel import Channel
 from evalstream.notifiers.config import ChannelConfig
-from evalstream.notifiers.delivery import with_retries
+from evalstream.notifiers.delivery import Outcome
+from evalstream.notifiers.lanes import Lane, Pending, Result, Task
 
 log = logging.getLogger("evalstream.notify")
 
@@ -42,15 +45,6 @@ def build_channel(config: ChannelConfig) -> Channel:
     return kinds[config.type](config)
 
 
-@dataclass(eq=False)
-class Pending:
-    partition: int
-    offset: int
-    received: float
-    alert: Alert | None = None
-    waiting: set[str] = field(default_factory=set)  # channels still to deliver to
-
-
 @dataclass
 class NotifyStats:
     received: int = 0
@@ -60,7 +54,9 @@ class NotifyStats:
     invalid: int = 0
     committed: int = 0
     delivered_by_channel: Counter[str] = field(default_factory=Counter)  # for metrics (notifiers/metrics.py)
-    failed_by_channel: Counter[str] = field(default_factory=Counter)
+    failed_by_channel: Counter[str] = field(default_factory=Counter)  # alerts given up (dead-lettered)
+    retried_by_channel: Counter[str] = field(default_factory=Counter)  # alerts whose delivery failed for now, queued again
+    fallback_by_channel: Counter[str] = field(default_factory=Counter)  # alerts handed to the fallback, by the channel that gave up
 
 
 class DeadLetters:
@@ -81,14 +77,19 @@ class DeadLetters:
 
 
 class Notifier:
-    def __init__(self, consumer: Consumer, dead_letters: DeadLetters, channels: list[Channel], topic: str, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, consumer: Consumer, dead_letters: DeadLetters, channels: list[Channel], topic: str, *,
+        clock: Callable[[], float] = time.monotonic, revoke_wait_s: float = 570.0,
+    ) -> None:
         self.consumer = consumer
         self.dead_letters = dead_letters
-        self.channels = channels
         self.topic = topic
         self.clock = clock
+        self.revoke_wait_s = revoke_wait_s
         self.stats = NotifyStats()
-        self._queues: dict[str, list[Pending]] = {c.name: [] for c in channels}
+        self.stopping = threading.Event()  # set: deliveries stop before their next retry
+        self._results: queue.SimpleQueue[Result] = queue.SimpleQueue()
+        self.lanes = {c.name: Lane(c, self._results, self.stopping, clock) for c in channels}
         self._partitions: dict[int, deque[Pending]] = {}
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._paused = False
@@ -97,36 +98,39 @@ class Notifier:
 
     def run(self, stop: threading.Event, *, shutdown_grace_s: float = 20.0) -> None:
         self.consumer.subscribe([self.topic], on_revoke=self._on_revoke)
-        reported: dict[str, int] = {}
+        reported: dict[str, Any] = {}
         try:
             while not stop.is_set():
                 self._receive(self._poll_timeout())
-                self._deliver(force=False)
+                self._settle(block_s=0)
+                self._dispatch(force=False)
                 self._commit()
                 if asdict(self.stats) != reported:
                     reported = asdict(self.stats)
                     log.info("notify: %s", " ".join(f"{k}={v}" for k, v in reported.items()))
             deadline = self.clock() + shutdown_grace_s
-            while self._in_flight() and self.clock() < deadline:  # what is in hand goes out now, groups or not
-                self._deliver(force=True)
+            while self._in_flight() and self.clock() < deadline and self._can_progress():  # what is in hand goes out now, groups or not
+                self._dispatch(force=True)
+                self._settle(block_s=0.05)
                 self._commit()
-                if self._in_flight():
-                    time.sleep(0.05)
         finally:
+            self.stopping.set()
+            for lane in self.lanes.values():  # a delivery running now ends after its current attempt
+                lane.close(wait=True)
+            self._settle(block_s=0)
             self._commit()
             self.consumer.close()
-            for channel in self.channels:
-                channel.close()
             log.info("notify stopped: %s", " ".join(f"{k}={v}" for k, v in asdict(self.stats).items()))
 
+    def _can_progress(self) -> bool:
+        """Whether a delivery runs or can start (not every lane that holds alerts is holding off)."""
+        return any(lane.in_flight or (lane.queued and not lane.down) for lane in self.lanes.values())
+
     def _poll_timeout(self) -> float:
-        waits = []
-        now = self.clock()
-        for channel in self.channels:
-            queue = self._queues[channel.name]
-            if queue:
-                waits.append(max(queue[0].received + channel.config.group_window_s - now, channel.limiter.wait_s()))
-        return min([0.5, *waits]) if waits else 0.5
+        if any(lane.in_flight for lane in self.lanes.values()):
+            return 0.05  # a result may come any moment: look again soon
+        waits = [w for lane in self.lanes.values() if (w := lane.wait_s()) is not None]
+        return min([0.5, *waits])
 
     def _in_flight(self) -> int:
         return sum(len(d) for d in self._partitions.values())
@@ -165,10 +169,10 @@ class Notifier:
             return
         self._remember(alert.alert_id)
         pending.alert = alert
-        for channel in self.channels:
-            if channel.accepts(alert):
-                pending.waiting.add(channel.name)
-                self._queues[channel.name].append(pending)
+        for lane in self.lanes.values():
+            if lane.channel.accepts(alert):
+                pending.waiting.add(lane.name)
+                lane.add(Task(pending, lane.name))
 
     def _remember(self, alert_id: str) -> None:
         self._seen[alert_id] = None
@@ -177,41 +181,67 @@ class Notifier:
 
     # -- delivery ----------------------------------------------------------------------------
 
-    def _deliver(self, *, force: bool) -> None:
-        now = self.clock()
-        for channel in self.channels:
-            queue = self._queues[channel.name]
-            if not queue or (not force and now - queue[0].received < channel.config.group_window_s):
-                continue
-            by_alert = {id(p.alert): p for p in queue}
-            for group in channel.messages([p.alert for p in queue if p.alert is not None]):
-                if not channel.limiter.try_acquire():
-                    break  # over the rate limit: the rest waits for the next token
-                outcome = with_retries(lambda: channel.send(group), channel.config.retry)
-                delivered = [by_alert[id(a)] for a in group]
-                if outcome.delivered:
-                    self.stats.delivered += len(group)
-                    self.stats.delivered_by_channel[channel.name] += len(group)
-                    log.info("delivered %d alert(s) to %s (attempt %d): %s", len(group), channel.name, outcome.attempts, ", ".join(a.alert_id for a in group))
-                else:
-                    reason = f"channel {channel.name!r} ({channel.config.type}): {outcome.reason} after {outcome.attempts} attempt(s)"
-                    log.error("dead-lettering %d alert(s): %s", len(group), reason)
-                    self.stats.failed_by_channel[channel.name] += len(group)
-                    for pending in delivered:
-                        self._dead_letter(pending, channel, reason, outcome.attempts)
-                for pending in delivered:
-                    pending.waiting.discard(channel.name)
-                    queue.remove(pending)
+    def _dispatch(self, *, force: bool) -> None:
+        for lane in self.lanes.values():
+            lane.dispatch(force=force)
 
-    def _dead_letter(self, pending: Pending, channel: Channel, reason: str, attempts: int) -> None:
+    def _settle(self, *, block_s: float) -> None:
+        """Takes in the deliveries that finished: counts them, dead-letters and falls back what was given up."""
+        try:
+            results = [self._results.get(timeout=block_s) if block_s else self._results.get_nowait()]
+        except queue.Empty:
+            return
+        while True:
+            try:
+                results.append(self._results.get_nowait())
+            except queue.Empty:
+                break
+        for result in results:
+            self._settle_one(result)
+
+    def _settle_one(self, result: Result) -> None:
+        lane, outcome = result.lane, result.outcome
+        delivered, given_up = lane.settle(result)
+        name = lane.name
+        if delivered:
+            self.stats.delivered += len(delivered)
+            self.stats.delivered_by_channel[name] += len(delivered)
+            log.info("delivered %d alert(s) to %s (attempt %d): %s", len(delivered), name, outcome.attempts, ", ".join(t.pending.alert.alert_id for t in delivered if t.pending.alert))
+        elif not result.cancelled and outcome.retryable and len(given_up) < len(result.tasks):
+            self.stats.retried_by_channel[name] += len(result.tasks) - len(given_up)
+            log.warning("channel %r: %s after %d attempt(s); %d alert(s) wait for it", name, outcome.reason, outcome.attempts, len(result.tasks) - len(given_up))
+        if given_up:
+            self._give_up(lane, given_up, outcome)
+        for task in [*delivered, *given_up]:
+            task.pending.waiting.discard(task.route)
+
+    def _give_up(self, lane: Lane, tasks: list[Task], outcome: Outcome) -> None:
+        config = lane.channel.config
+        reason = f"channel {lane.name!r} ({config.type}): {outcome.reason} after {outcome.attempts} attempt(s)"
+        live = [t for t in tasks if not t.pending.revoked]  # a revoked partition's alerts are the new owner's now
+        fallback = self.lanes.get(config.fallback or "")
+        if not live:
+            return
+        log.error("giving up %d alert(s): %s; %s", len(live), reason, f"falling back to {fallback.name!r}" if fallback else "dead letters only")
+        self.stats.failed_by_channel[lane.name] += len(live)
+        for task in live:
+            if fallback is not None:  # before the dead letter: the alert must not look finished meanwhile
+                route = f"{fallback.name}<-{lane.name}"
+                task.pending.waiting.add(route)
+                fallback.add(Task(task.pending, route, note=f"not delivered to {lane.name} ({config.type}): {outcome.reason}"))
+                self.stats.fallback_by_channel[lane.name] += 1
+            self._dead_letter(task.pending, lane, reason, outcome.attempts, fallback.name if fallback else None)
+
+    def _dead_letter(self, pending: Pending, lane: Lane, reason: str, attempts: int, fallback: str | None) -> None:
         assert pending.alert is not None
         self.dead_letters.send(
             pending.alert.fingerprint.encode(),
             {
                 "reason": reason,
-                "channel": channel.name,
-                "channel_type": channel.config.type,
+                "channel": lane.name,
+                "channel_type": lane.channel.config.type,
                 "attempts": attempts,
+                "fallback": fallback,
                 "source": {"topic": self.topic, "partition": pending.partition, "offset": pending.offset},
                 "alert": json.loads(pending.alert.model_dump_json()),
             },
@@ -237,10 +267,23 @@ class Notifier:
             log.warning("commit failed (%s); the alerts will be read again", exc)
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        self._commit()
+        """Before the partitions go: what is in hand for them goes out now (groups aside) and is
+        committed, so their new owner does not send it again. Bounded under max.poll.interval."""
         lost = {tp.partition for tp in partitions}
+        deadline = self.clock() + (0 if self.stopping.is_set() else self.revoke_wait_s)  # stopping: the lanes are closed
+        if lost and not self.stopping.is_set():
+            log.info("rebalance: partitions %s revoked; finishing their deliveries first", sorted(lost))
+        while any(lane.busy_with(lost) for lane in self.lanes.values()) and self.clock() < deadline:
+            self._dispatch(force=True)
+            self._settle(block_s=0.05)
+        if not self.stopping.is_set() and (busy := [lane.name for lane in self.lanes.values() if lane.busy_with(lost)]):
+            log.warning("rebalance: deliveries on %s still running; the partitions' new owner may send them again", busy)
+        self._commit()
         for partition in lost:
-            self._partitions.pop(partition, None)
-        for channel in self.channels:
-            self._queues[channel.name] = [p for p in self._queues[channel.name] if p.partition not in lost]
+            for pending in self._partitions.pop(partition, ()):
+                pending.revoked = True
+                if pending.waiting and pending.alert is not None:  # not finished: if the partition comes back, it is not a duplicate
+                    self._seen.pop(pending.alert.alert_id, None)
+        for lane in self.lanes.values():
+            lane.drop(lost)
         self._paused = False

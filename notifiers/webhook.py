@@ -34,8 +34,11 @@ def verify_signature(secret: str, timestamp: str, body: bytes, signature: str, *
     return age <= tolerance_s and hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
-def webhook_payload(alerts: list[Alert]) -> dict:
-    return {"version": 1, "alerts": [json.loads(a.model_dump_json()) for a in alerts]}
+def webhook_payload(alerts: list[Alert], note: str = "") -> dict:
+    payload: dict = {"version": 1, "alerts": [json.loads(a.model_dump_json()) for a in alerts]}
+    if note:
+        payload["fallback_for"] = note
+    return payload
 
 
 class WebhookChannel(HttpChannel):
@@ -43,8 +46,8 @@ class WebhookChannel(HttpChannel):
         super().__init__(config, **kwargs)
         self.secret = config.secret()
 
-    def send(self, alerts: list[Alert]) -> None:
-        body = json.dumps(webhook_payload(alerts)).encode()
+    def send(self, alerts: list[Alert], note: str = "") -> None:
+        body = json.dumps(webhook_payload(alerts, note)).encode()
         timestamp = str(int(time.time()))
         headers = {TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(self.secret, timestamp, body)}
         self.post(body, headers)

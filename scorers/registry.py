@@ -9,7 +9,7 @@ from evalstream.config.settings import ALL_SCORERS, ScoringSettings
 from evalstream.scorers import ScorerSet
 from evalstream.scorers.cost import CostScorer
 
-__all__ = ["ALL_SCORERS", "ScoringSettings", "default_scorers"]
+__all__ = ["ALL_SCORERS", "ScoringSettings", "build_judge", "default_scorers"]
 
 
 def default_scorers(
@@ -51,20 +51,26 @@ def default_scorers(
             scorers.append(FaithfulnessScorer(_support_model(settings, embedder), thresholds=unfaithful_below))
         if "relevance" in settings.scorers:
             scorers.append(RelevanceScorer(embedder, refusal_thresholds=refusal_above))
-    return ScorerSet(scorers, reviewers=[_judge(settings)] if settings.judge_url else [])
+    # No LLM judge here: it runs off the ingest path, in its own stage (`evalstream judge`, build_judge).
+    return ScorerSet(scorers)
 
 
-def _judge(settings: ScoringSettings):
+def build_judge(settings: ScoringSettings):
+    """The LLM judge of the judge stage, or None when no EVALSTREAM_JUDGE_URL is set."""
+    if not settings.judge_url:
+        return None
     from evalstream.scorers.llm_judge import JudgeSettings, LLMJudge
 
     return LLMJudge(
         JudgeSettings(
-            base_url=settings.judge_url or "",
+            base_url=settings.judge_url,
             model=settings.judge_model,
             api_key=settings.judge_api_key.get_secret_value() if settings.judge_api_key else None,
             sample_rate=settings.judge_sample_rate,
             budget_per_hour=settings.judge_budget_per_hour,
             timeout_s=settings.judge_timeout_s,
+            retries=settings.judge_retries,
+            concurrency=settings.judge_concurrency,
         )
     )
 

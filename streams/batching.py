@@ -258,7 +258,8 @@ class BatchWriter:
     async def _until_done(self, what: str, action: Callable[[], Awaitable[Any]], *, count_retries: bool = False) -> bool:
         """Retries `action` with backoff until it succeeds (True); gives up only once stopping (False)."""
         retrying = tenacity.AsyncRetrying(
-            wait=tenacity.wait_exponential(multiplier=0.5, max=30.0),  # 0.5 s, 1 s, 2 s, ... 30 s
+            # 0.5 s, 1 s, 2 s, 4 s, then every 5 s: back within seconds of the storage (or broker) returning
+            wait=tenacity.wait_exponential(multiplier=0.5, max=5.0),
             stop=self._stop_once_stopping_too_long(),
             after=self._count_failed_write if count_retries else None,
             before_sleep=lambda state: log.warning(

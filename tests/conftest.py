@@ -73,11 +73,15 @@ class Flow:
         }
         self.workers: list[subprocess.Popen] = []
 
-    def start_worker(self, command: str = "worker", **settings: Any) -> subprocess.Popen:
-        """`evalstream worker` (or `drift`) with these EVALSTREAM_* settings on top of the flow's."""
+    def start_worker(self, command: str = "worker", *, preload: str | None = None, **settings: Any) -> subprocess.Popen:
+        """`evalstream worker` (or `drift`) with these EVALSTREAM_* settings on top of the flow's.
+        `preload`: Python run in the worker's process before the command (a fault test's injection)."""
         env = {**self.env, **{f"EVALSTREAM_{k.upper()}": str(v) for k, v in settings.items()}}
         log = open(self.workdir / f"worker-{len(self.workers)}.log", "w")
-        proc = subprocess.Popen([*EVALSTREAM, command], env=env, stdout=log, stderr=subprocess.STDOUT)
+        argv = [*EVALSTREAM, command]
+        if preload is not None:
+            argv = [sys.executable, "-c", f"{preload}\nimport sys; sys.argv = ['evalstream', {command!r}]\nfrom evalstream.cli.main import main; main()"]
+        proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
         self.workers.append(proc)
         return proc
 
@@ -150,3 +154,34 @@ def flow(kafka: str, tmp_path: Path) -> Iterator[Flow]:
     f = Flow(kafka, tmp_path)
     yield f
     f.close()
+
+
+class Broker:
+    """A broker of its own for a test that stops and restarts it (infra/kafka/start.sh, stop.sh):
+    the same port, configuration and log dir across a restart, so committed offsets and events survive."""
+
+    def __init__(self) -> None:
+        started = subprocess.run([str(REPO / "infra/kafka/start.sh")], capture_output=True, text=True)
+        assert started.returncode == 0, started.stderr
+        self.bootstrap = started.stdout.strip().splitlines()[-1]
+        self.port = self.bootstrap.rsplit(":", 1)[1]
+
+    def stop(self) -> None:
+        """SIGTERM by its PID (stop.sh), keeping its data for `resume`."""
+        subprocess.run([str(REPO / "infra/kafka/stop.sh"), "--keep", self.port], check=True, capture_output=True)
+
+    def resume(self) -> None:
+        """Back on the same port and log dir; returns once it accepts connections."""
+        started = subprocess.run([str(REPO / "infra/kafka/start.sh"), "--resume", self.port], capture_output=True, text=True)
+        assert started.returncode == 0, started.stderr
+
+    def close(self) -> None:
+        subprocess.run([str(REPO / "infra/kafka/stop.sh"), self.port], check=False, capture_output=True)
+
+
+@pytest.fixture
+def private_broker() -> Iterator[Broker]:
+    """A broker for this test alone (the session's `kafka` is shared: never stop that one)."""
+    broker = Broker()
+    yield broker
+    broker.close()

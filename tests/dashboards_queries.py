@@ -103,6 +103,8 @@ PROMETHEUS_PANELS = {
     ("evalstream-pipeline", "Commit lag by partition (workers)"),
     ("evalstream-pipeline", "Notifier deliveries and failures per channel"),
     ("evalstream-pipeline", "Drift evaluations and alerts"),
+    ("evalstream-pipeline", "Scoring workers' lag by partition (alert above 50,000)"),
+    ("evalstream-alerts", "Alerts not delivered (alerts DLQ) and channel failures"),
 }
 
 @dataclass(frozen=True)

@@ -118,3 +118,62 @@ def random_id() -> str:
 
 def event_of(payload: dict[str, Any]) -> GenAIEvent:
     return GenAIEvent.model_validate(payload)
+
+
+# -- what the fault tests measure of a worker process -----------------------------------------
+
+
+def peak_rss_mib(pid: int) -> float:
+    """The process's peak resident memory so far (VmHWM), in MiB: read it before the process exits."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError(f"no VmHWM for pid {pid}")
+
+
+def machine_load() -> str:
+    import os
+
+    return "load average %.2f %.2f %.2f on %d cores" % (*os.getloadavg(), os.cpu_count() or 0)
+
+
+# -- storage unavailable, in a worker's process (test_fault_storage.py) ------------------------
+
+
+def install_storage_outage(state_file: str) -> None:
+    """While `state_file` holds "PORT", the worker's ClickHouse client fails as a client of a
+    ClickHouse server behind a front at 127.0.0.1:PORT would: each call first makes a real
+    clickhouse-connect HTTP request to that front (nothing listening: connection refused; a front
+    answering 503: HTTP 503) and raises what clickhouse-connect raised (and appends it to
+    `state_file`.errors). Removed: the embedded chdb serves again. No ClickHouse server runs here, so the calls cannot go through the front."""
+    from pathlib import Path
+
+    import clickhouse_connect
+    from clickhouse_connect.driver._chdbclient import ChdbClient
+
+    state = Path(state_file)
+
+    def outage_error() -> Exception | None:
+        port = state.read_text().strip() if state.exists() else ""
+        if not port:
+            return None
+        try:
+            clickhouse_connect.get_client(host="127.0.0.1", port=int(port), connect_timeout=2, send_receive_timeout=5)
+        except Exception as exc:  # noqa: BLE001 - whatever the HTTP client raises is the point
+            with open(f"{state_file}.errors", "a") as errors:  # what the worker was told, for the test to check
+                errors.write(f"{type(exc).__name__}: {' '.join(str(exc).split())[:1000]}\n")
+            return exc
+        return RuntimeError(f"the front on port {port} answered like a server: the test's front must refuse or answer 503")
+
+    def failing(method: Any) -> Any:
+        def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+            error = outage_error()
+            if error is not None:
+                raise error
+            return method(self, *args, **kwargs)
+
+        return call
+
+    for name in ("query", "insert", "command"):
+        setattr(ChdbClient, name, failing(getattr(ChdbClient, name)))

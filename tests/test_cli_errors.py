@@ -20,14 +20,16 @@ def run(args: list[str], tmp_path: Path, **env: str) -> tuple[int, list[str], fl
     # Out of any configured environment: the defaults, then what the test sets.
     clean = {k: v for k, v in os.environ.items() if not k.startswith("EVALSTREAM_")}
     started = time.monotonic()
-    out = subprocess.run([*EVALSTREAM, *args], env={**clean, **env}, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    out = subprocess.run([*EVALSTREAM, *args], env={**clean, **env}, cwd=tmp_path, capture_output=True, text=True, timeout=180)
     return out.returncode, out.stderr.strip().splitlines(), time.monotonic() - started
 
 
 def assert_actionable(code: int, lines: list[str], seconds: float, *named: str) -> None:
     text = "\n".join(lines)
     assert code != 0, text
-    assert seconds < 15.0, f"took {seconds:.1f}s: {text}"
+    # Not a speed target (a loaded CI machine takes 15 s to import): without the early check the
+    # clients retry for many minutes (faust forever), which this bound still catches.
+    assert seconds < 120.0, f"took {seconds:.1f}s: {text}"
     assert 1 <= len(lines) <= 3, text
     assert "Traceback" not in text
     for name in named:

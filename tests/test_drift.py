@@ -206,7 +206,7 @@ def test_toxicity_jump_in_one_key_pages_once_in_every_format_and_resolves_once(d
         assert trigger["payload"]["summary"] == firing.summary
         slack_firing, slack_resolved = [r.json() for r in slack.wait_delivered(2)]
         assert slack_firing["blocks"][0]["text"]["text"] == "1 firing drift alert for acme"
-        assert any(firing.summary in b.get("text", {}).get("text", "") for b in slack_firing["blocks"])
+        assert any(firing.summary.replace("<", "&lt;") in b.get("text", {}).get("text", "") for b in slack_firing["blocks"])  # mrkdwn-escaped
         assert "resolved" in slack_resolved["blocks"][0]["text"]["text"]
         hooks = webhook.wait_delivered(2)
         for request in hooks:

@@ -104,6 +104,14 @@ def test_two_bad_evaluations_fire_once_and_it_holds_while_still_bad() -> None:
     assert timeline.engine.stats.fired == 1 and timeline.engine.stats.resolved == 0
 
 
+def test_names_in_the_runbook_url_are_url_encoded_and_cannot_change_its_path() -> None:
+    key = Key("a/../admin", "support bot", "rag-qa", "gpt-4o-mini", "7", "us")
+    policy = one_minute_policy(runbook_url="https://runbooks.example.com/{tenant}/{app}/{statistic}")
+    timeline = Timeline(policy).minutes(0, 10, key=key).minutes(10, 14, BAD, key=key)
+    (firing,) = timeline.alerts
+    assert firing.runbook_url == "https://runbooks.example.com/a%2F..%2Fadmin/support%20bot/toxicity_rate"
+
+
 def test_three_clear_evaluations_resolve_it_once() -> None:
     timeline = Timeline().minutes(0, 10).minutes(10, 14, BAD).minutes(14, 25)
     assert timeline.transitions() == [("firing", "toxicity_rate", "drift", 12), ("resolved", "toxicity_rate", "drift", 17)]

@@ -1,28 +1,22 @@
 """The faithfulness support models: the trained offline default (measured on the hard set), and
 the production paths tested with what runs here (a tiny cross-encoder built by the test, a
-local server speaking the chat-completions protocol)."""
+local server speaking the chat-completions protocol: the LLM judge's tests are in test_llm_judge.py)."""
 
 from __future__ import annotations
 
 import json
 import shutil
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pytest
 
 from conftest import REPO, make_event
 from evalstream.producer import GenAIEvent
-from evalstream.scorers import ScorerSet
 from evalstream.scorers.embeddings import Embedder
 from evalstream.evaluation.metrics import faithfulness_quality
 from evalstream.scorers.factcheck import FactCheckSupport
 from evalstream.scorers.faithfulness import CosineSupport, FaithfulnessScorer
-from evalstream.scorers.llm_judge import JudgeSettings, LLMJudge
 from evalstream.scorers.nli import CrossEncoderSupport
 
 EVAL_SET = REPO / "evaluation/data/faithfulness_eval.jsonl"
@@ -196,96 +190,3 @@ def test_a_cross_encoder_without_an_entailment_label_is_refused(tmp_path: Path, 
         CrossEncoderSupport(model_dir, embedder)
     with pytest.raises(FileNotFoundError):
         CrossEncoderSupport(tmp_path / "missing", embedder)
-
-
-# --- LLM judge over a local chat-completions server -----------------------------------------------
-
-
-class ChatServer:
-    """A local stand-in for an OpenAI-compatible API that checks what it receives."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict] = []
-        self.fail_next = 0
-        self.delay_s = 0.0
-        self.verdict = {"faithfulness": 0.2, "unsupported": ["Returns take 30 days."], "reason": "The context says 14 days."}
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                server.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
-                time.sleep(server.delay_s)
-                if server.fail_next > 0:
-                    server.fail_next -= 1
-                    self.send_response(503)
-                    self.end_headers()
-                    return
-                reply = {"id": "x", "object": "chat.completion", "choices": [{"index": 0, "message": {"role": "assistant", "content": json.dumps(server.verdict)}, "finish_reason": "stop"}]}
-                data = json.dumps(reply).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-
-@pytest.fixture
-def chat() -> Iterator[ChatServer]:
-    server = ChatServer()
-    yield server
-    server.httpd.shutdown()
-
-
-def rag_event(i: int) -> GenAIEvent:
-    return GenAIEvent.model_validate(make_event(i, context=["Returns are accepted within 14 days."], response="Returns take 30 days."))
-
-
-def test_judge_asks_for_every_flagged_event_and_stores_its_verdict(chat: ChatServer) -> None:
-    judge = LLMJudge(JudgeSettings(base_url=chat.url, model="judge-model", api_key="sk-test", sample_rate=0.0))
-    events = [rag_event(0), rag_event(1)]
-    scores = [{"faithfulness": 0.1, "unfaithful": True, "toxic": False, "relevance": 0.8}, {"faithfulness": 0.3, "unfaithful": False, "toxic": False, "relevance": 0.8}]
-    flagged, unflagged = judge.review(events, scores)
-    assert flagged == {"judge_faithfulness": 0.2, "judge_unsupported": ["Returns take 30 days."], "judge_reason": "The context says 14 days.", "judge_model": "judge-model"}
-    assert unflagged["judge_faithfulness"] is None
-    (request,) = chat.requests
-    assert request["path"] == "/v1/chat/completions" and request["auth"] == "Bearer sk-test"
-    body = request["body"]
-    assert body["model"] == "judge-model" and body["response_format"] == {"type": "json_object"}
-    assert "Returns are accepted within 14 days." in body["messages"][1]["content"]
-    assert "Returns take 30 days." in body["messages"][1]["content"]
-
-
-def test_judge_samples_the_unflagged_share_and_keeps_to_its_hourly_budget(chat: ChatServer) -> None:
-    judge = LLMJudge(JudgeSettings(base_url=chat.url, model="m", sample_rate=1.0, budget_per_hour=3))
-    results = judge.review([rag_event(i) for i in range(5)], [{"faithfulness": 0.9, "relevance": 0.9}] * 5)
-    assert sum(r["judge_faithfulness"] is not None for r in results) == 3
-    assert len(chat.requests) == 3
-
-
-def test_judge_retries_then_succeeds_and_gives_up_on_timeouts_without_failing_the_batch(chat: ChatServer) -> None:
-    judge = LLMJudge(JudgeSettings(base_url=chat.url, model="m", sample_rate=1.0, retries=3))
-    chat.fail_next = 2
-    (result,) = judge.review([rag_event(0)], [{}])
-    assert result["judge_faithfulness"] == 0.2 and len(chat.requests) == 3
-
-    slow = LLMJudge(JudgeSettings(base_url=chat.url, model="m", sample_rate=1.0, retries=1, timeout_s=0.2))
-    chat.delay_s = 0.5
-    (result,) = slow.review([rag_event(1)], [{}])
-    assert result["judge_faithfulness"] is None and slow.failures == 1
-
-
-def test_judge_verdicts_are_stored_beside_the_other_scores(chat: ChatServer, embedder: Embedder) -> None:
-    judge = LLMJudge(JudgeSettings(base_url=chat.url, model="m", sample_rate=0.0))
-    scorers = ScorerSet([FaithfulnessScorer(FactCheckSupport(embedder))], reviewers=[judge])
-    off_topic = make_event(0, context=["Returns are accepted within 14 days."], response="Gift cards can be topped up at any post office in Norway.")
-    (row,) = scorers.score([GenAIEvent.model_validate(off_topic)])
-    assert row["unfaithful"] and row["faithfulness"] < 0.6 and row["judge_faithfulness"] == 0.2
-    assert row["scorers"] == {"faithfulness": FactCheckSupport(embedder).name, "llm_judge": "m"}

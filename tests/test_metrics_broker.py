@@ -92,7 +92,7 @@ def test_notify_metrics_count_deliveries_and_failures_per_channel(topics: Topics
     port = free_port()
     once = {"max_attempts": 2, "initial_backoff_s": 0.05, "max_backoff_s": 0.1}
     notify = Notify(topics.bootstrap, tmp_path, notifier_config(topics, [
-        {"name": "audit-hook", "type": "webhook", "url": receivers["hook"].url, "secret_env": "NOTIFY_WEBHOOK_SECRET", "retry": once},
+        {"name": "audit-hook", "type": "webhook", "url": receivers["hook"].url, "secret_env": "NOTIFY_WEBHOOK_SECRET", "retry": once, "give_up_after_s": 0},
         {"name": "log", "type": "log"},
     ]), env={"EVALSTREAM_NOTIFY_METRICS_PORT": str(port)})
     alerts = [make_alert(minute=0), make_alert(tenant="globex", minute=1)]

@@ -48,19 +48,27 @@ class Request:
 class Receiver:
     """An HTTP endpoint on 127.0.0.1 that records every request (POST or GET). It answers 503 to
     the first `fail_first` requests (to all of them with `fail_always`), then `ok_status` with
-    `ok_headers`."""
+    `ok_headers`. While `hold` is an unset event, every request hangs until it is set. `port`: listen
+    there (a receiver back after an outage), else on a free port."""
 
     def __init__(
-        self, *, fail_first: int = 0, fail_always: bool = False, ok_status: int = 200, ok_body: bytes = b"ok", ok_headers: dict[str, str] | None = None
+        self, *, fail_first: int = 0, fail_always: bool = False, ok_status: int = 200, ok_body: bytes = b"ok", ok_headers: dict[str, str] | None = None,
+        hold: threading.Event | None = None, port: int = 0,
     ) -> None:
         self.requests: list[Request] = []
+        self.arrived = 0  # requests received, answered or not (held)
         self.fail_first, self.fail_always = fail_first, fail_always
+        self.hold = hold
         self.lock = threading.Lock()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver.lock:
+                    receiver.arrived += 1
+                if receiver.hold is not None:
+                    receiver.hold.wait()
                 with receiver.lock:
                     failing = receiver.fail_always or len(receiver.requests) < receiver.fail_first
                     status = 503 if failing else ok_status
@@ -76,7 +84,7 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     @property
@@ -252,7 +260,7 @@ def test_flaky_receiver_gets_the_alert_once_and_a_dead_one_sends_it_to_the_dead_
     notify = Notify(topics.bootstrap, tmp_path, notifier_config(topics, [
         {"name": "slack-oncall", "type": "slack", "url": receivers["slack"].url, "retry": fast_retry},
         {"name": "pager", "type": "pagerduty", "url": receivers["pagerduty"].url, "secret_env": "NOTIFY_ROUTING_KEY", "retry": fast_retry},
-        {"name": "audit-hook", "type": "webhook", "url": receivers["webhook"].url, "secret_env": "NOTIFY_WEBHOOK_SECRET", "retry": fast_retry},
+        {"name": "audit-hook", "type": "webhook", "url": receivers["webhook"].url, "secret_env": "NOTIFY_WEBHOOK_SECRET", "retry": fast_retry, "give_up_after_s": 0},
         {"name": "log", "type": "log"},
     ]))
     alert = make_alert()
@@ -264,7 +272,7 @@ def test_flaky_receiver_gets_the_alert_once_and_a_dead_one_sends_it_to_the_dead_
         (letter,) = read_topic(topics.bootstrap, topics.dlq, expected=1)
 
         assert [r.status for r in receivers["slack"].requests] == [503, 503, 503, 200]  # three failures, then once
-        assert slack.json()["blocks"][0]["type"] == "header" and alert.summary in slack.body.decode()
+        assert slack.json()["blocks"][0]["type"] == "header" and alert.summary.replace("<", "&lt;") in slack.body.decode()  # mrkdwn-escaped
         assert page.json()["dedup_key"] == alert.fingerprint and page.json()["routing_key"] == ROUTING_KEY
         assert len(receivers["webhook"].requests) == 5 and not receivers["webhook"].delivered()
         assert letter["channel"] == "audit-hook" and letter["attempts"] == 5 and "HTTP 503" in letter["reason"]
@@ -293,7 +301,7 @@ def test_flaky_receiver_gets_the_alert_once_and_a_dead_one_sends_it_to_the_dead_
 
 def test_an_alert_is_not_committed_before_delivery_so_a_killed_notifier_delivers_it_after_restart(topics: Topics, receivers: dict[str, Receiver], tmp_path: Path) -> None:
     receivers["slack"] = Receiver(fail_always=True)
-    patient = {"max_attempts": 20, "initial_backoff_s": 0.2, "max_backoff_s": 0.5}
+    patient = {"max_attempts": 20, "initial_backoff_s": 0.2, "max_backoff_s": 0.5, "timeout_s": 5}
     notify = Notify(topics.bootstrap, tmp_path, notifier_config(topics, [{"name": "slack", "type": "slack", "url_env": "NOTIFY_SLACK_URL", "retry": patient}]), env={"NOTIFY_SLACK_URL": receivers["slack"].url})
     alert = make_alert()
     publish(topics.bootstrap, topics.alerts, [(alert.fingerprint.encode(), alert.model_dump_json().encode())])

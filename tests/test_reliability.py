@@ -228,17 +228,17 @@ def test_event_time_outside_the_bounds_is_dead_lettered_with_the_reason() -> Non
     ],
 )
 def test_hostile_json_becomes_a_reason_never_an_exception(raw: bytes, kind: str) -> None:
-    started = time.perf_counter()
+    started = time.thread_time()  # CPU of this thread: a guard against backtracking, not a speed target
     assert parse_event(raw, max_bytes=2 << 20).kind == kind
-    assert time.perf_counter() - started < 1.0
+    assert time.thread_time() - started < 2.0
 
 
 def test_scorers_see_a_bounded_number_of_sentences_and_premises() -> None:
     tiny = "Ab. " * 50_000  # 200,000 characters of 4-character sentences
     event = GenAIEvent.model_validate(now_event(0, prompt=tiny, response=tiny, context=[tiny] * 5, usage=None))
-    started = time.perf_counter()
+    started = time.thread_time()
     view = scoring_view(event)
-    assert time.perf_counter() - started < 5.0
+    assert time.thread_time() - started < 10.0
     assert view.cut and view.usage_estimated
     assert len(view.event.response.splitlines()) == MAX_SENTENCES_PER_TEXT
     assert sum(len(p.splitlines()) for p in view.event.context) == MAX_PREMISES_PER_EVENT

@@ -41,15 +41,20 @@ ADMIN = "default"
 # Every table the migrations create (sinks/migrations/); tests/test_tenancy_access.py compares.
 TABLES = (
     "scored_events", "scored_events_1m", "scored_events_1h", "scored_flags_1m", "scored_flags_1h",
-    "ingest_1m", "feedback", "alerts", "schema_migrations",
+    "ingest_1m", "feedback", "alerts", "judge_verdicts", "replayed_scores", "replays", "schema_migrations",
 )
-TENANT_TABLES = ("scored_events", "scored_events_1m", "scored_events_1h", "scored_flags_1m", "scored_flags_1h", "feedback", "alerts")
+TENANT_TABLES = (
+    "scored_events", "scored_events_1m", "scored_events_1h", "scored_flags_1m", "scored_flags_1h", "feedback", "alerts", "judge_verdicts",
+    "replayed_scores", "replays",
+)
 # Holds no tenant column: a tenant's rows are those of its own events topic (EVALSTREAM_TENANT_TOPICS).
 TOPIC_TABLES = ("ingest_1m",)
 # What users wrote (prompts, answers, their context) or what quotes it: readers need a grant for these.
 TEXT_COLUMNS = {
     "scored_events": ("prompt", "context", "response", "metadata", "unsupported_sentences", "judge_unsupported", "judge_reason"),
     "feedback": ("comment",),
+    "judge_verdicts": ("unsupported", "reason"),
+    "replayed_scores": ("unsupported_sentences",),
 }
 
 

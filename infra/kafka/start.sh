@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Starts a single-node Apache Kafka broker (KRaft: broker and controller in one JVM) on 127.0.0.1.
 # Usage: infra/kafka/start.sh [--sasl] [PORT]    (no PORT: a free one)
+#        infra/kafka/start.sh --resume PORT     (the broker stopped by `stop.sh --keep PORT`, again:
+#                                                same port, configuration and log dir; nothing formatted)
 # Returns once the broker accepts connections; its last line of output is the bootstrap address.
 # Stop it with: infra/kafka/stop.sh PORT
 #
@@ -16,20 +18,27 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 sasl=${EVALSTREAM_KAFKA_SASL:-false}
 tls=false
+resume=false
 case "${1:-}" in
   --sasl) sasl=true; shift ;;
   --tls) tls=true; shift ;;
+  --resume) resume=true; shift ;;
 esac
 lib=$("$here/fetch.sh")
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
+[ "$resume" = false ] || [ -n "${1:-}" ] || { echo "usage: $0 --resume PORT" >&2; exit 2; }
 port=${1:-$(free_port)}
-controller_port=$(free_port)
+port=${port##*:}
 run_dir="${EVALSTREAM_KAFKA_RUN_DIR:-$here/.run}/$port"
 if [ -f "$run_dir/broker.pid" ] && kill -0 "$(cat "$run_dir/broker.pid")" 2>/dev/null; then
   echo "a broker started by this script already runs on port $port (pid $(cat "$run_dir/broker.pid"))" >&2
   exit 1
 fi
+if [ "$resume" = true ]; then
+  [ -f "$run_dir/server.properties" ] || { echo "no stopped broker to resume in $run_dir" >&2; exit 1; }
+else
+controller_port=$(free_port)
 rm -rf "$run_dir"
 mkdir -p "$run_dir/data"
 chmod 700 "$run_dir"
@@ -117,10 +126,11 @@ cluster_id=$(python3 -c 'import base64, uuid; print(base64.urlsafe_b64encode(uui
 } > "$run_dir/format.args")
 java "@$run_dir/format.args" > "$run_dir/format.log" 2>&1 || { cat "$run_dir/format.log" >&2; rm -f "$run_dir/format.args"; exit 1; }
 rm -f "$run_dir/format.args"
+fi
 
 nohup java -Xms256m -Xmx${EVALSTREAM_KAFKA_HEAP:-768m} -XX:+UseG1GC \
   -Dlog4j2.configurationFile="$run_dir/log4j2.properties" \
-  -cp "$lib/*" kafka.Kafka "$run_dir/server.properties" > "$run_dir/broker.log" 2>&1 < /dev/null &
+  -cp "$lib/*" kafka.Kafka "$run_dir/server.properties" >> "$run_dir/broker.log" 2>&1 < /dev/null &
 echo $! > "$run_dir/broker.pid"
 
 for _ in $(seq 1 240); do
