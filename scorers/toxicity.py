@@ -1,7 +1,7 @@
 """Toxicity of the response and of the prompt, multi-label, in two tiers.
 
 Tier 1, every event: logistic heads on the all-MiniLM-L6-v2 embedding, trained by
-`scorers/train_toxicity.py` on the team's labeled data (`scorers/models/toxicity_head.json`).
+`training/train_toxicity.py` on the team's labeled data (`scorers/models/toxicity_head.json`).
 Tier 2, when a Detoxify checkpoint is configured: Detoxify re-scores what tier 1 flags or is
 unsure about, plus a random sample, and its scores replace tier 1's for those texts.
 """

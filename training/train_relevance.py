@@ -1,7 +1,10 @@
 """Train the relevance and refusal heads; writes scorers/models/relevance_head.json.
 
 Deterministic: `python training/train_relevance.py` reproduces the committed file from
-training/data/relevance_train.jsonl (built by training/data/relevance_source.py). The evaluation
+training/data/relevance_train.jsonl (built by training/data/relevance_source.py); the refusal head
+also learns from training/data/refusal_train.jsonl (hand-written declines, deflections, hand-overs
+and partial refusals in many styles, and answers that only look like them: "I can't wait to help",
+"Unfortunately the store closes at 5pm"). The evaluation
 sets (evaluation/data/relevance_eval.jsonl, refusal_eval.jsonl, the sample workload) are never
 read here: regularisation, calibration and thresholds all come from cross-validation on the
 training set, folds grouped by question so that an answer and its variants stay on one side.
@@ -20,6 +23,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 TRAIN = HERE / "data" / "relevance_train.jsonl"
+REFUSAL_TRAIN = HERE / "data" / "refusal_train.jsonl"
 OUT = HERE.parent / "scorers" / "models" / "relevance_head.json"
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
 FOLDS = 5
@@ -33,12 +37,14 @@ RELEVANCE_SIGNS = {
     "question_cos_best": 1, "prompt_response_cos": 1, "source_response_cos": 1, "summary_task": 0, "summary_x_source_cos": 1,
     "word_overlap": 1, "question_coverage": 1, "log_words": 1, "empty": -1, "truncated": -1, "courtesy_share": -1, "typed_answer_missing": -1,
     "refusal_decline": -1, "refusal_decline_first": -1, "refusal_deflect": -1, "refusal_ai_disclaimer": -1, "refusal_policy": -1,
-    "refusal_apology_start": -1, "refusal_prototype_cos": -1, "refusal_content_sentences": 1, "refusal_has_number": 1,
+    "refusal_apology_start": -1, "refusal_prototype_cos": -1, "refusal_content_sentences": 1, "refusal_has_number": 1, "refusal_embedding_logit": -1,
 }
 REFUSAL_SIGNS = {
     "decline": 1, "decline_first": 1, "deflect": 1, "ai_disclaimer": 1, "policy": 1, "apology_start": 1, "prototype_cos": 1,
-    "content_sentences": -1, "has_number": -1,
+    "content_sentences": -1, "has_number": -1, "embedding_logit": 1,
 }
+EMBEDDING_HEAD_OUT = HERE.parent / "scorers" / "models" / "refusal_embedding_head.json"
+EMBEDDING_C = 1.0
 
 
 class SignConstrainedLogistic:
@@ -150,24 +156,69 @@ def events_of(rows: list[dict]):
     ]
 
 
+def fit_embedding_head(embedder, rows: list[dict], groups: np.ndarray) -> np.ndarray:
+    """The refusal direction in embedding space (scorers/refusal.py `embedding_logit`): fitted on all
+    rows and written out; returned are its out-of-fold logits, so that the heads above it learn how
+    far to trust it on responses it has not seen."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+
+    from evalstream.scorers.refusal import EMBEDDING_LOGIT_CLIP, response_vector
+    from evalstream.scorers.relevance import MAX_RESPONSE_SENTENCES, _sentences
+
+    said = np.array([bool(r["response"].strip()) for r in rows])
+    X = np.zeros((len(rows), embedder.dim))
+    for i, r in enumerate(rows):
+        if said[i]:
+            X[i] = response_vector(embedder.encode(_sentences(r["response"], MAX_RESPONSE_SENTENCES)))
+    y = np.array([r["refusal"] for r in rows])
+
+    def model():
+        return LogisticRegression(C=EMBEDDING_C, class_weight="balanced", max_iter=5000)
+
+    oof = np.zeros(len(rows))
+    for train, test in GroupKFold(n_splits=FOLDS).split(X, y, groups):
+        train = train[said[train]]
+        oof[test] = model().fit(X[train], y[train]).decision_function(X[test])
+    final = model().fit(X[said], y[said])
+    EMBEDDING_HEAD_OUT.write_text(json.dumps({
+        "embedding_model": embedder.name, "regularisation_C": EMBEDDING_C, "rows": int(said.sum()), "refusals": int(y[said].sum()),
+        "coef": [round(float(v), 6) for v in final.coef_[0]], "intercept": round(float(final.intercept_[0]), 6),
+    }) + "\n")
+    return np.where(said, np.clip(oof, -EMBEDDING_LOGIT_CLIP, EMBEDDING_LOGIT_CLIP), 0.0)
+
+
+def read_rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
 def main() -> None:
     from evalstream.scorers.embeddings import Embedder
     from evalstream.scorers.refusal import FEATURES as REFUSAL_FEATURES
     from evalstream.scorers.relevance import FEATURES, RelevanceFeaturizer
 
-    rows = [json.loads(line) for line in TRAIN.read_text().splitlines() if line.strip()]
+    rows = read_rows(TRAIN)
+    refusal_rows = read_rows(REFUSAL_TRAIN)  # refusal labels only: not used for the relevance head
     embedder = Embedder(device="cpu", backend="torch")  # the reference the committed heads are trained with
-    X_rel, X_ref = RelevanceFeaturizer(embedder).transform(events_of(rows))
-    groups = np.array([r["group"] for r in rows])
+    groups = np.array([r["group"] for r in rows + refusal_rows])
+    embedding_oof = fit_embedding_head(embedder, rows + refusal_rows, groups)
+    X_rel, X_ref = RelevanceFeaturizer(embedder).transform(events_of(rows + refusal_rows))
+    X_ref[:, REFUSAL_FEATURES.index("embedding_logit")] = embedding_oof
+    # The relevance head already reads the refusal evidence through the patterns; kept at zero, the
+    # embedding direction gets no weight there and changes the refusal flag only.
+    X_rel[:, FEATURES.index("refusal_embedding_logit")] = 0.0
+    X_rel = X_rel[: len(rows)]
     relevant = np.array([r["relevant"] for r in rows])
-    refusal = np.array([r["refusal"] for r in rows])
-    relevance_spec, relevance_oof = fit_head(X_rel, relevant, groups, FEATURES, RELEVANCE_SIGNS, positive_is_low=True)
+    refusal = np.array([r["refusal"] for r in rows + refusal_rows])
+    relevance_spec, relevance_oof = fit_head(X_rel, relevant, groups[: len(rows)], FEATURES, RELEVANCE_SIGNS, positive_is_low=True)
     refusal_spec, _ = fit_head(X_ref, refusal, groups, REFUSAL_FEATURES, REFUSAL_SIGNS, positive_is_low=False)
-    data_hash = hashlib.sha256(TRAIN.read_bytes()).hexdigest()[:12]
+    data_hash = hashlib.sha256(TRAIN.read_bytes() + REFUSAL_TRAIN.read_bytes()).hexdigest()[:12]
     spec = {
         "version": f"1-{data_hash}",
         "embedding_model": embedder.name,
-        "trained_on": {"file": "training/data/relevance_train.jsonl", "rows": len(rows), "relevant": int(relevant.sum()), "refusals": int(refusal.sum()), "sha256_12": data_hash},
+        "trained_on": {"file": "training/data/relevance_train.jsonl", "rows": len(rows), "relevant": int(relevant.sum()), "refusals": int(refusal[: len(rows)].sum()),
+                       "refusal_file": "training/data/refusal_train.jsonl", "refusal_rows": len(refusal_rows), "refusal_file_refusals": int(sum(r["refusal"] for r in refusal_rows)),
+                       "sha256_12": data_hash},
         "relevance": relevance_spec,
         "refusal": refusal_spec,
     }
