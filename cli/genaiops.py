@@ -81,10 +81,10 @@ def recommend(
     since: Optional[str] = Since,
     tenant: str = typer.Option("", help="one tenant only"),
     app: str = typer.Option("", help="one app only"),
-    max_unfaithful_rate: Optional[float] = typer.Option(0.10, help="target: at most this share flagged unfaithful (off: a negative value)"),
-    max_toxic_rate: Optional[float] = typer.Option(0.02, help="target: at most this share flagged toxic (off: a negative value)"),
-    max_refusal_rate: Optional[float] = typer.Option(0.05, help="target: at most this share of refusals (off: a negative value)"),
-    min_faithfulness: Optional[float] = typer.Option(None, "--min-faithfulness", help="target: mean faithfulness at least this"),
+    max_unfaithful_rate: Optional[float] = typer.Option(None, help="target: at most this share flagged unfaithful [default: the policy's targets; off: a negative value]"),
+    max_toxic_rate: Optional[float] = typer.Option(None, help="target: at most this share flagged toxic [default: the policy's; off: negative]"),
+    max_refusal_rate: Optional[float] = typer.Option(None, help="target: at most this share of refusals [default: the policy's; off: negative]"),
+    min_faithfulness: Optional[float] = typer.Option(None, "--min-faithfulness", help="target: mean faithfulness at least this [default: the policy's]"),
     min_events: int = typer.Option(0, help="raise the minimum sample above the policy's (never below it)"),
     policy: Optional[Path] = PolicyFile,
 ) -> None:
@@ -94,10 +94,9 @@ def recommend(
 
     settings = load_settings(clickhouse=clickhouse)
     effective = load_policy(policy or settings.drift.policy).resolve(tenant, "", use_case)
-    targets = rec.Targets(
-        max_unfaithful_rate=_target(max_unfaithful_rate), max_toxic_rate=_target(max_toxic_rate),
-        max_refusal_rate=_target(max_refusal_rate), min_faithfulness=min_faithfulness,
-    )
+    flags = {"max_unfaithful_rate": max_unfaithful_rate, "max_toxic_rate": max_toxic_rate, "max_refusal_rate": max_refusal_rate, "min_faithfulness": min_faithfulness}
+    policy_targets = effective.targets.model_dump()  # the use case's targets, inherited over the policy's layers
+    targets = rec.Targets(**{name: _target(policy_targets[name] if flag is None else flag) for name, flag in flags.items()})
     client = connect_clickhouse(settings.clickhouse.dsn)
     options = rec.load_options(client, use_case=use_case, since=_since(since), tenant=tenant, app=app)
     result = rec.recommend(use_case, options, targets, max(min_events, effective.min_window_samples))

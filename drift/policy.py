@@ -53,6 +53,15 @@ class RegressionOverride(_Strict):
     statistics: list[Statistic] | None = None
 
 
+class QualityTargets(_Strict):
+    """What "good enough" means for the use cases a layer covers (`evalstream recommend`); unset: inherited."""
+
+    max_unfaithful_rate: float | None = Field(None, ge=0, le=1, description="at most this share flagged unfaithful")
+    max_toxic_rate: float | None = Field(None, ge=0, le=1, description="at most this share flagged toxic")
+    max_refusal_rate: float | None = Field(None, ge=0, le=1, description="at most this share of refusals")
+    min_faithfulness: float | None = Field(None, ge=0, le=1, description="mean calibrated faithfulness at least this")
+
+
 class Layer(_Strict):
     alpha: float | None = Field(None, gt=0, lt=0.5, description="family-wise false alarm rate per key and evaluation (Bonferroni over the tests run)")
     resolve_alpha: float | None = Field(None, gt=0, lt=1, description="a firing alert clears once the change is no longer significant at this level")
@@ -63,6 +72,7 @@ class Layer(_Strict):
     runbook_url: str | None = None
     statistics: dict[Statistic, RuleOverride] = Field(default_factory=dict)
     prompt_regression: RegressionOverride | None = None
+    targets: QualityTargets | None = None
 
     @model_validator(mode="after")
     def _runbook_placeholders(self) -> Layer:
@@ -173,6 +183,7 @@ class EffectivePolicy:
     runbook_url: str
     rules: dict[str, EffectiveRule]
     regression: EffectiveRegression
+    targets: QualityTargets = QualityTargets()  # merged over the layers; a field no layer sets stays None
 
     def policy_label(self, statistic: str, detector: str) -> str:
         set_by = self.regression.set_by if detector != "drift" else self.rules[statistic].set_by
@@ -203,8 +214,12 @@ def _resolve(policy: Policy, tenant: str, region: str, use_case: str) -> Effecti
         if layer.prompt_regression is not None:
             regression.update(layer.prompt_regression.model_dump(exclude_none=True))
             regression_set_by = label
+    targets: dict[str, float] = {}
+    for _, layer in layers:
+        targets.update(layer.targets.model_dump(exclude_none=True) if layer.targets else {})
     return EffectivePolicy(
         name=policy.name,
+        targets=QualityTargets(**targets),
         runbook_url=scalars.pop("runbook_url", ""),
         rules=rules,
         regression=EffectiveRegression(

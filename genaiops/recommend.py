@@ -36,8 +36,9 @@ ORDER BY model, prompt_version
 
 @dataclass(frozen=True)
 class Targets:
-    """What "good enough" means; None: not targeted. The defaults match ordinary traffic in the drift
-    policy's terms (about 10% unfaithful answers is normal, toxicity in the low single percent)."""
+    """What "good enough" means; None: not targeted. `evalstream recommend` takes them from the drift
+    policy's `targets` (inherited over its layers, so a use case can set its own); these defaults
+    are the shipped policy's (about 10% unfaithful answers is normal, toxicity in the low single percent)."""
 
     max_unfaithful_rate: float | None = 0.10
     max_toxic_rate: float | None = 0.02

@@ -5,16 +5,19 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from dashboards_data import new_database
 
 from evalstream.cli.main import app
 from evalstream.contracts import Feedback
+from evalstream.drift.policy import DEFAULT_POLICY
 from evalstream.genaiops import agreement as agree
 from evalstream.genaiops import recommend as rec
 from evalstream.genaiops.intervals import roc_auc, wilson
@@ -170,6 +173,20 @@ def test_recommend_cli_never_goes_below_the_policys_minimum_sample(sink: ClickHo
     assert result.exit_code == 0, result.output
     assert "minimum sample 100 events" in result.output  # the shipped policy's min_window_samples
     assert "recommendation: gpt-4.1-mini / v3" in result.output
+
+
+def test_recommend_cli_takes_the_use_cases_targets_from_the_policy_and_a_flag_overrides_them(sink: ClickHouseSink, tmp_path: Path) -> None:
+    seed_options(sink)
+    data = yaml.safe_load(resources.files("evalstream.drift").joinpath(DEFAULT_POLICY).read_text())
+    data["use_cases"]["support"] = {"targets": {"max_unfaithful_rate": 0.035}}  # stricter than the global 10%
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(yaml.safe_dump(data))
+    command = ["recommend", "--clickhouse", sink.dsn, "--use-case", "support", "--policy", str(policy)]
+    strict = CliRunner().invoke(app, command)
+    assert strict.exit_code == 0, strict.output
+    assert "recommendation: gpt-4.1 / v3" in strict.output
+    relaxed = CliRunner().invoke(app, [*command, "--max-unfaithful-rate", "0.10"])
+    assert "recommendation: gpt-4.1-mini / v3" in relaxed.output
 
 
 def board_panel_rows(client: Any, title: str) -> list[dict[str, Any]]:
