@@ -25,6 +25,7 @@ from evalstream.drift.engine import DriftEngine
 from evalstream.drift.policy import load_policy
 from evalstream.kafka import faust_recovery
 from evalstream.kafka.app import new_app
+from evalstream.kafka.client_logs import quiet_client_retries
 from evalstream.kafka.topics import drift_topics, ensure_topics
 
 log = logging.getLogger("evalstream.drift")
@@ -91,5 +92,11 @@ def build_drift_app(settings: Settings) -> Any:
     return app
 
 
+class DriftWorker(faust.Worker):
+    def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
+        super().on_setup_root_logger(logger, level)
+        quiet_client_retries(logger)
+
+
 def run_drift(settings: Settings, *, loglevel: str = "info") -> None:
-    faust.Worker(build_drift_app(settings), loglevel=loglevel, quiet=True).execute_from_commandline()
+    DriftWorker(build_drift_app(settings), loglevel=loglevel, quiet=True).execute_from_commandline()

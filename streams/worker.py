@@ -22,6 +22,7 @@ import faust
 
 from evalstream.config.settings import Settings
 from evalstream.kafka.app import new_app
+from evalstream.kafka.client_logs import quiet_client_retries
 from evalstream.kafka.topics import DLQ_CONFIG, ensure_topics, scoring_topics
 from evalstream.sinks import ClickHouseSink
 from evalstream.streams.alert_archive import install_alert_archive
@@ -113,6 +114,10 @@ class Worker(faust.Worker):
     def __init__(self, app: faust.App, writer: BatchWriter, **kwargs: Any) -> None:
         super().__init__(app, **kwargs)
         self.writer = writer
+
+    def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
+        super().on_setup_root_logger(logger, level)
+        quiet_client_retries(logger)
 
     def _schedule_shutdown(self, signum: signal.Signals) -> None:
         if self._signal_stop_time:
