@@ -23,7 +23,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from evalstream.scorers.quantities import context_quantities, number_checks
+from evalstream.scorers.quantities import computed_numbers, context_quantities, number_checks
+from evalstream.scorers.sentences import is_silence, silence_topic
 
 AGAINST = (
     "numbers_not_in_context",
@@ -40,8 +41,10 @@ AGAINST = (
     "number_changed_in_copy",
     "polarity_flipped_in_copy",
     "word_changed_in_copy",
+    "silence_contradicted",
+    "new_words_far_from_context",
 )
-FOR = ("best_match_cosine", "context_bigram_share")
+FOR = ("best_match_cosine", "context_bigram_share", "numbers_found_in_context")
 FEATURES = AGAINST + FOR
 MAX_COUNT = 3.0  # counts saturate: a fourth invented number is no more damning than a third
 
@@ -152,14 +155,42 @@ def anchors_reordered(claim_words: list[str], anchors: set[str], window: Span) -
     return sum(a > b for a, b in pairs) / len(pairs) if pairs else 0.0
 
 
+# Words of a silence sentence that name no topic: "I couldn't find anything in the documents about how much ..."
+_SILENCE_FILLER = frozenset(
+    "whether anything information details detail mention mentioned documents document context passages passage sources text "
+    "find much many long often exactly specific specifically regarding".split()
+)
+
+
+def silence_contradicted(sentence: str, context: ContextFacts) -> float:
+    """How much of what a silence sentence says the context leaves out one context sentence (with its
+    neighbours) does give: "The documents do not say how long the crossing takes" beside "The crossing takes
+    50 minutes" is 1.0. The best window's share of the topic's content words."""
+    topic = {s for s in content_stems(silence_topic(sentence)) if s not in _SILENCE_FILLER}
+    if not topic:
+        return 0.0
+    return max(len(topic & context.window(i).stems) / len(topic) for i in range(len(context.premises)))
+
+
+def silence_features(sentence: str, context: ContextFacts) -> list[float]:
+    """A silence sentence claims nothing about the world, so the evidence about a claim does not apply:
+    it is checked only for what the context does say about its topic (the other values: a verbatim copy's)."""
+    values = [0.0] * len(AGAINST) + [1.0] * len(FOR)
+    values[AGAINST.index("silence_contradicted")] = silence_contradicted(sentence, context)
+    return values
+
+
 def claim_features(claim: str, context: ContextFacts, similarities: np.ndarray) -> list[float]:
     """`similarities`: the claim's cosine to each of the context's sentences. Values in FEATURES order."""
+    if is_silence(claim):
+        return silence_features(claim, context)
     best = int(np.argmax(similarities))
     match, window, whole = span(context.premises[best]), context.window(best), context.whole
     words = tokens(claim)
     stems = content_stems(claim)
     claim_names = names(claim)
-    _, not_in_context, units_not_in_context = number_checks(claim, whole.quantities)
+    numbers, not_in_context, units_not_in_context = number_checks(claim, whole.quantities)
+    not_in_context -= min(computed_numbers(claim, whole.quantities), not_in_context)  # sums, differences, ratios of its numbers
     _, not_near_match, _ = number_checks(claim, window.quantities)
     claim_negations = negations(claim)
     anchors = {w for w in words if w[0].isdigit()} | claim_names
@@ -167,13 +198,15 @@ def claim_features(claim: str, context: ContextFacts, similarities: np.ndarray) 
     claim_bigrams = bigrams(words)
     copied = len(claim_bigrams & window.bigrams) / max(len(claim_bigrams), 1)
     polarity_differs = claim_negations != match.negations
+    cosine = float(np.clip(similarities[best], 0.0, 1.0))
+    new_share = len(stems - whole.stems) / max(len(stems), 1)
     return [
         min(not_in_context, MAX_COUNT),
         min(not_near_match, MAX_COUNT),
         min(units_not_in_context, MAX_COUNT),
         min(len(dates(words) - dates(whole.words)), MAX_COUNT),
         min(len(claim_names - whole.words), MAX_COUNT),
-        len(stems - whole.stems) / max(len(stems), 1),
+        new_share,
         len(stems - window.stems) / max(len(stems), 1),
         float(polarity_differs),
         float(claim_negations > window.negations),
@@ -182,6 +215,9 @@ def claim_features(claim: str, context: ContextFacts, similarities: np.ndarray) 
         min(not_near_match, 1) * copied,
         float(polarity_differs) * copied,
         min(len(stems - window.stems) + len(qualifiers - window.words), 1) * copied,
-        float(np.clip(similarities[best], 0.0, 1.0)),
+        0.0,  # silence_contradicted: only for silence sentences
+        new_share * (1.0 - cosine),  # new words in a claim close to no context sentence: another topic
+        cosine,
         len(claim_bigrams & whole.bigrams) / max(len(claim_bigrams), 1),
+        min(numbers - not_in_context, MAX_COUNT),  # numbers the context gives (or computes): specific facts matched
     ]

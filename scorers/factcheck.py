@@ -58,6 +58,8 @@ def check_directions(coef: Sequence[float]) -> None:
 
 
 class FactCheckSupport:
+    checks_silence = True  # also given "the documents do not say X" sentences: wrong where the context does say X
+
     def __init__(self, embedder: Embedder, model_path: Path | None = None) -> None:
         text = model_path.read_text() if model_path else resources.files("evalstream.scorers").joinpath(MODEL_FILE).read_text()
         spec = json.loads(text)

@@ -22,7 +22,7 @@ import numpy as np
 from evalstream.contracts import GenAIEvent
 from evalstream.scorers.base import Scores
 from evalstream.scorers.embeddings import Embedder
-from evalstream.scorers.sentences import claims_of, split_sentences
+from evalstream.scorers.sentences import checked_sentences, claims_of, split_sentences
 
 __all__ = ["CosineSupport", "FaithfulnessScorer", "SupportModel", "claims_of"]
 
@@ -65,6 +65,8 @@ class FaithfulnessScorer:
         self.version = support_model.name
         self.thresholds = dict(thresholds or {})
         self._calibrate = getattr(support_model, "calibrate", lambda support: support)
+        # a model that checks silences also gets "the documents do not say X": wrong where they do say X
+        self._sentences = checked_sentences if getattr(support_model, "checks_silence", False) else claims_of
 
     def threshold_for(self, use_case: str) -> float:
         return self.thresholds.get(use_case, self.support_model.threshold)
@@ -73,7 +75,7 @@ class FaithfulnessScorer:
         results: list[Scores] = [{"faithfulness": None, "unfaithful": None, "unsupported_sentences": []} for _ in events]
         judged, items = [], []
         for i, event in enumerate(events):
-            claims = claims_of(event.response)
+            claims = self._sentences(event.response)
             passages = [p for p in event.context or [] if p.strip()]
             if claims and passages:
                 judged.append((i, claims))

@@ -28,6 +28,7 @@ _SOURCE = (
 _RETRIEVED = (
     r"(?:(?:the|these|those|provided|attached|available|retrieved|given|supplied|shared|above|relevant)\s+)*"
     r"(?:documents?|documentation|docs|context|passages?|sources?|information|info|text|excerpts?|materials?|search results?)"
+    r"(?:\s+(?:provided|given|above|here|supplied|shared|available|(?:you|I) (?:provided|shared|gave|was given)))?"
 )
 # Openers that attribute what follows to the sources, or only clear the throat: stripped, the rest kept.
 _OPENER = re.compile(
@@ -35,6 +36,8 @@ _OPENER = re.compile(
     rf"\s+{_SOURCE}[^,:;]{{0,40}}[,:;]\s*"
     rf"|{_SOURCE}\s+(?:says?|states?|shows?|notes?|mentions?|explains?|indicates?|confirms?|specifies|specify)(?:\s+that)?[,:]?\s+"
     r"|(?:sure|certainly|of course|absolutely|yes|great question|good question|okay|ok|alright|in short|to summari[sz]e|to be precise"
+    r"|also|in addition|additionally|on top of that|beyond that|besides|furthermore|moreover|what's more|finally|lastly|first(?:ly)?|second(?:ly)?"
+    r"|third(?:ly)?|next|then|however|that said|note|please note|keep in mind|importantly|in other words|in practice|for reference"
     r"|in summary|overall|short answer|unfortunately|sadly|good news|(?:i'm |i am |so |very )?sorry(?: to hear that)?(?:,? but)?"
     r"|thanks(?: for [^,.!]{0,30})?|thank you(?: for [^,.!]{0,30})?)\s*[,:!.—-]\s*(?:but\s+)?(?=\S)"
     r"|(?:hi|hello|hey|dear|good (?:morning|afternoon|evening))(?:\s+[A-Z][a-z]+)?\s*[,!]\s*(?=\S)"
@@ -65,8 +68,12 @@ _REMARK = re.compile(
 )
 # "Here's a summary:", "Key points:", "Summary", "TL;DR" alone: a heading, not a claim.
 _HEADING = re.compile(r"^[^.!?]{0,50}:$|^(?:summary|key points|tl;?dr|in short|answer|note)[:.]?$", re.IGNORECASE)
+_SILENT_VERB = r"(?:say|mention|specify|specifies|state|include|contain|cover|address|give|provide|list|tell|explain|describe|discuss)s?"
 _SILENT_SOURCES = re.compile(
-    rf"^(?:{_RETRIEVED}|it|they)\s+(?:do(?:es)?n't|do(?:es)? not|did not|didn't)\s+(?:say|mention|specify|state|include|contain|cover|address|give|provide|list|tell|explain|describe|discuss)"
+    rf"^(?:{_RETRIEVED})\s+(?:do(?:es)?n't|do(?:es)? not|did not|didn't)\s+{_SILENT_VERB}"
+    r"|^(?:it|they)\s+(?:do(?:es)?n't|do(?:es)? not|did not|didn't)\s+(?:say|mention|specify|state)"
+    rf"|^(?:{_RETRIEVED})\s+(?:says?|mentions?|states?|specif(?:y|ies)) nothing"
+    rf"|^(?:neither (?:document|passage|source|excerpt)|none of {_RETRIEVED})\s+{_SILENT_VERB}"
     r"|^i (?:could(?: not|n't)|can(?:not|'t)|did(?: not|n't)|do(?: not|n't)|was(?: not|n't) able to) (?:find|see|tell|say|know|confirm|determine|locate)"
     rf"|^(?:there is|there's|there are) no (?:information|mention|details?|data)|^(?:nothing|no information) in {_RETRIEVED}"
     rf"|^{_RETRIEVED}\s+(?:is|are) silent",
@@ -90,9 +97,12 @@ def split_sentences(text: str, *, min_chars: int = 3) -> list[str]:
     return parts
 
 
+_MARKDOWN = re.compile(r"\*\*|__|`")
+
+
 def strip_meta(sentence: str) -> str:
-    """The sentence without its openers ("Based on the documents, ", "Sure, ", "- "), first letter restored."""
-    stripped = sentence.strip()
+    """The sentence without its openers ("Based on the documents, ", "Sure, ", "- ") and markdown emphasis, first letter restored."""
+    stripped = _MARKDOWN.sub("", sentence).strip()
     for _ in range(4):  # "Sure, based on the policy, ..." peels one opener at a time
         shorter = _OPENER.sub("", stripped, count=1)
         if shorter == stripped or not shorter:
@@ -117,3 +127,27 @@ def claims_of(response: str) -> list[str]:
         if is_claim(claim):
             claims.append(claim)
     return claims[:MAX_CLAIMS]
+
+
+def is_silence(sentence: str) -> bool:
+    """"The documents do not say whether X": no claim about the world, but one about the context, checkable
+    against it (wrong where the context does say)."""
+    return bool(_SILENT_SOURCES.match(sentence.strip()))
+
+
+def silence_topic(sentence: str) -> str:
+    """What a silence sentence says the context is silent about: the words after the silence."""
+    match = _SILENT_SOURCES.match(sentence.strip())
+    return sentence.strip()[match.end() :] if match else ""
+
+
+def checked_sentences(response: str) -> list[str]:
+    """What a support model that can check silences is given: the claims and the silence sentences, in order."""
+    out = []
+    for sentence in split_sentences(response):
+        stripped = strip_meta(sentence)
+        if is_silence(sentence) or is_silence(stripped):
+            out.append(stripped if is_silence(stripped) else sentence.strip())
+        elif is_claim(sentence) and is_claim(stripped):
+            out.append(stripped)
+    return out[:MAX_CLAIMS]

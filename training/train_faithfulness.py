@@ -3,7 +3,9 @@
 Deterministic (seeded): `.venv/bin/python training/train_faithfulness.py` reproduces
 scorers/models/faithfulness_factcheck.json. Steps:
 
-1. Claims: each response's claims (scorers/sentences.py), labelled unsupported if the data names them so.
+1. Claims: each response's claims and "the documents do not say" sentences (scorers/sentences.py,
+   checked_sentences), labelled unsupported if the data names them so; from faithfulness_train.jsonl
+   and faithfulness_styles_train.jsonl.
 2. Derived examples, drawn with a seeded RNG from the same rows (no other source):
    off topic (a faithful answer put beside another row's context), an added unsupported detail
    (a faithful answer plus a claim from another row's answer), reversed polarity (a negation of a
@@ -12,7 +14,8 @@ scorers/models/faithfulness_factcheck.json. Steps:
 3. A logistic regression with each coefficient bounded to its evidence's direction
    (claim_features.AGAINST <= 0, FOR >= 0), fitted with scipy's L-BFGS-B.
 4. Out-of-fold event scores (folds grouped by context) -> isotonic calibration to the probability
-   that every claim is supported, with the classes weighted to a 10% unfaithful prevalence, the
+   that every claim is supported (mixed with 1% of the raw score, so that it is strictly increasing and
+   the flat steps of the isotonic fit do not tie events that the model ranks apart), with the classes weighted to a 10% unfaithful prevalence, the
    rate the product expects in traffic; and the default flag threshold, chosen on the same
    out-of-fold scores at that prevalence (the best F1 of "unfaithful" with the classes so weighted).
 
@@ -34,11 +37,20 @@ from scipy.special import expit
 
 HERE = Path(__file__).resolve().parent
 TRAIN = HERE / "data" / "faithfulness_train.jsonl"
+# Written 2026-12-01 in other styles (long, bullets, arithmetic, "the documents do not say", chat);
+# rebuilt from training/data/faithfulness_styles_source.py. Derived examples are made from TRAIN only
+# (they flip or swap the whole answer, which fits its one-sentence answers).
+STYLES_TRAIN = HERE / "data" / "faithfulness_styles_train.jsonl"
 OUT = HERE.parent / "scorers" / "models" / "faithfulness_factcheck.json"
 SEED = 20261201
 C = 1.0  # inverse L2 strength, as in scikit-learn
 PREVALENCE = 0.10  # unfaithful share the calibration and the threshold are set for
+TIE_BREAK = 0.01  # share of the raw support mixed into the calibrated value: strictly increasing, so events keep their order
 DERIVED_SHARE = 0.15  # of the rows, for each kind of derived example
+
+
+def read_rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def claim_labels(row: dict, claims: list[str]) -> list[int]:
@@ -156,12 +168,14 @@ def main(out: Path = OUT) -> None:
     from evalstream.scorers.claim_features import AGAINST, FEATURES, FOR
     from evalstream.scorers.embeddings import Embedder
     from evalstream.scorers.factcheck import features_for
-    from evalstream.scorers.sentences import claims_of
+    from evalstream.scorers.sentences import checked_sentences
 
     rng = random.Random(SEED)
-    written = [json.loads(line) for line in TRAIN.read_text().splitlines() if line.strip()]
-    rows = written + derived_rows(written, rng)
-    items = [(r["context"], claims_of(r["response"]) or [r["response"]]) for r in rows]
+    first = read_rows(TRAIN)
+    styles = read_rows(STYLES_TRAIN)
+    written = first + styles
+    rows = written + derived_rows(first, rng)
+    items = [(r["context"], checked_sentences(r["response"]) or [r["response"]]) for r in rows]
     matrices = features_for(Embedder(device="cpu", backend="torch"), items)  # the reference backend
     X = np.vstack(matrices)
     y = np.array([label for r, (_, claims) in zip(rows, items) for label in claim_labels(r, claims)])
@@ -179,12 +193,14 @@ def main(out: Path = OUT) -> None:
     weights = prevalence_weights(unfaithful)
     iso = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip")
     iso.fit(event_support, 1 - unfaithful, sample_weight=weights)
-    calibrated = iso.predict(event_support)
+    calib_x = np.concatenate([[0.0], iso.X_thresholds_, [1.0]])
+    calib_y = (1 - TIE_BREAK) * iso.predict(calib_x) + TIE_BREAK * calib_x
+    calibrated = np.interp(event_support, calib_x, calib_y)
     threshold, precision, recall = choose_threshold(calibrated, unfaithful, weights)
 
     model = fit(X, y)
     mean, scale, coef, intercept = model
-    data_hash = hashlib.sha256(TRAIN.read_bytes()).hexdigest()[:12]
+    data_hash = hashlib.sha256(TRAIN.read_bytes() + STYLES_TRAIN.read_bytes()).hexdigest()[:12]
     kinds: dict[str, int] = {}
     for r in rows[len(written) :]:
         kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
@@ -192,13 +208,16 @@ def main(out: Path = OUT) -> None:
         "version": f"2-{data_hash}",
         "features": list(FEATURES),
         "directions": {"against_support (coef <= 0)": list(AGAINST), "for_support (coef >= 0)": list(FOR)},
-        "trained_on": {"file": "training/data/faithfulness_train.jsonl", "events": len(written), "sha256_12": data_hash,
+        "trained_on": {"files": {"training/data/faithfulness_train.jsonl": len(first), "training/data/faithfulness_styles_train.jsonl": len(styles)},
+                       "events": len(written), "sha256_12": data_hash,
                        "derived_events": kinds, "claims": int(len(y)), "seed": SEED},
         "cross_validated": {"claim_roc_auc": round(float(roc_auc_score(y, out_of_fold)), 4),
                             "event_roc_auc": round(float(roc_auc_score(1 - unfaithful, event_support)), 4),
-                            "written_events_roc_auc": round(float(roc_auc_score(1 - unfaithful[: len(written)], event_support[: len(written)])), 4)},
+                            "written_events_roc_auc": round(float(roc_auc_score(1 - unfaithful[: len(written)], event_support[: len(written)])), 4),
+                            "styles_events_roc_auc": round(float(roc_auc_score(1 - unfaithful[len(first) : len(written)], event_support[len(first) : len(written)])), 4)},
         "calibration": {"method": "isotonic on out-of-fold least-supported-claim scores", "prevalence": PREVALENCE,
-                        "x": [round(float(v), 6) for v in iso.X_thresholds_], "y": [round(float(v), 6) for v in iso.y_thresholds_]},
+                        "tie_break": TIE_BREAK,
+                        "x": [round(float(v), 6) for v in calib_x], "y": [round(float(v), 6) for v in calib_y]},
         "threshold": round(threshold, 3),
         "threshold_rule": f"best out-of-fold F1 of 'unfaithful' with the classes weighted to {PREVALENCE:.0%} unfaithful",
         "threshold_out_of_fold": {"precision_at_prevalence": round(precision, 3), "recall": round(recall, 3)},
@@ -210,7 +229,23 @@ def main(out: Path = OUT) -> None:
     out.write_text(json.dumps(spec, indent=1) + "\n")
     print(json.dumps({k: spec[k] for k in ("trained_on", "cross_validated", "threshold", "threshold_out_of_fold")}), file=sys.stderr)
     print(dict(zip(FEATURES, spec["coef"])), file=sys.stderr)
+    flagged_by_kind(rows[len(first) : len(written)], calibrated[len(first) : len(written)], threshold)
 
+
+def flagged_by_kind(rows: list[dict], calibrated: np.ndarray, threshold: float) -> None:
+    """Out of fold, for the styles rows: flagged per kind at the threshold, and ROC-AUC per style (where the features fail)."""
+    from sklearn.metrics import roc_auc_score
+
+    kinds: dict[str, list[int]] = {}
+    for r, p in zip(rows, calibrated):
+        kinds.setdefault(r["kind"], []).append(int(p < threshold))
+    print({k: f"{sum(v)}/{len(v)}" for k, v in sorted(kinds.items())}, file=sys.stderr)
+    styles = sorted({r["kind"].split("_")[0] for r in rows})
+    aucs = {}
+    for style in styles:
+        picked = [(r["faithful"], p) for r, p in zip(rows, calibrated) if r["kind"].startswith(style + "_")]
+        aucs[style] = round(float(roc_auc_score([f for f, _ in picked], [p for _, p in picked])), 3)
+    print("out-of-fold ROC-AUC per style:", aucs, file=sys.stderr)
 
 if __name__ == "__main__":
     main(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT)
