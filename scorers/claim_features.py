@@ -12,7 +12,10 @@ or negation changed in an otherwise copied sentence is a changed fact; the same 
 a free paraphrase is weaker evidence, and a faithful copy has none at all. Nothing else is a feature: the
 claim's length, or whether it has a number or a negation at all, says nothing about support.
 
-Quantities are compared after normalisation (quantities.py), so "two weeks" restates "14 days".
+Quantities are compared after normalisation (quantities.py), so "two weeks" restates "14 days";
+a number computed from the context's numbers (a sum, difference, share) counts as given, except in an
+otherwise copied sentence. A "the documents do not say X" sentence is checked only for whether the
+context does give X (`silence_contradicted`).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ AGAINST = (
 )
 FOR = ("best_match_cosine", "context_bigram_share", "numbers_found_in_context")
 FEATURES = AGAINST + FOR
+COPY = 0.5  # share of a claim's word pairs from the matched window above which it is a copy (a changed number: a changed fact)
 MAX_COUNT = 3.0  # counts saturate: a fourth invented number is no more damning than a third
 
 NEGATION = re.compile(r"\b(?:not|no|never|none|nor|cannot|neither|no longer|nothing|nobody|nowhere)\b|n't\b", re.IGNORECASE)
@@ -139,8 +143,13 @@ class ContextFacts:
     def of(cls, premises: list[str] | tuple[str, ...]) -> ContextFacts:
         return _context_facts(tuple(premises))
 
-    def window(self, best: int) -> Span:
-        return span(" ".join(self.premises[max(0, best - 1) : best + 2]))
+    def window(self, best: int, also: int | None = None) -> Span:
+        """The best-matching sentence with its neighbours, and the next best match wherever it is (a claim
+        of a long answer may join two passages: "Adults pay £14, and the crossing takes 50 minutes")."""
+        picked = set(range(max(0, best - 1), min(len(self.premises), best + 2)))
+        if also is not None:
+            picked.add(also)
+        return span(" ".join(self.premises[i] for i in sorted(picked)))
 
 
 @lru_cache(maxsize=4_096)
@@ -172,31 +181,34 @@ def silence_contradicted(sentence: str, context: ContextFacts) -> float:
     return max(len(topic & context.window(i).stems) / len(topic) for i in range(len(context.premises)))
 
 
-def silence_features(sentence: str, context: ContextFacts) -> list[float]:
+def silence_features(sentence: str, context: ContextFacts, cosine: float = 0.0) -> list[float]:
     """A silence sentence claims nothing about the world, so the evidence about a claim does not apply:
     it is checked only for what the context does say about its topic (the other values: a verbatim copy's)."""
     values = [0.0] * len(AGAINST) + [1.0] * len(FOR)
-    values[AGAINST.index("silence_contradicted")] = silence_contradicted(sentence, context)
+    values[AGAINST.index("silence_contradicted")] = silence_contradicted(sentence, context) * cosine
     return values
 
 
 def claim_features(claim: str, context: ContextFacts, similarities: np.ndarray) -> list[float]:
     """`similarities`: the claim's cosine to each of the context's sentences. Values in FEATURES order."""
     if is_silence(claim):
-        return silence_features(claim, context)
-    best = int(np.argmax(similarities))
-    match, window, whole = span(context.premises[best]), context.window(best), context.whole
+        return silence_features(claim, context, float(np.clip(similarities.max(), 0.0, 1.0)))
+    order = np.argsort(-similarities, kind="stable")
+    best = int(order[0])
+    also = int(order[1]) if len(order) > 1 else None
+    match, window, whole = span(context.premises[best]), context.window(best, also), context.whole
     words = tokens(claim)
     stems = content_stems(claim)
     claim_names = names(claim)
     numbers, not_in_context, units_not_in_context = number_checks(claim, whole.quantities)
-    not_in_context -= min(computed_numbers(claim, whole.quantities), not_in_context)  # sums, differences, ratios of its numbers
     _, not_near_match, _ = number_checks(claim, window.quantities)
     claim_negations = negations(claim)
     anchors = {w for w in words if w[0].isdigit()} | claim_names
     qualifiers = {w for w in words if w in QUALIFIERS}
     claim_bigrams = bigrams(words)
     copied = len(claim_bigrams & window.bigrams) / max(len(claim_bigrams), 1)
+    if copied < COPY:  # a new number in a claim of its own wording may be computed: a sum, difference, share of the context's
+        not_in_context -= min(computed_numbers(claim, whole.quantities), not_in_context)
     polarity_differs = claim_negations != match.negations
     cosine = float(np.clip(similarities[best], 0.0, 1.0))
     new_share = len(stems - whole.stems) / max(len(stems), 1)

@@ -32,7 +32,7 @@ _WORD_NUMBER = r"(?:" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + 
 _UNIT = r"(?:" + "|".join(sorted((re.escape(u) for u in _UNITS), key=len, reverse=True)) + r")"
 # [currency] number [range end] [business/calendar] [unit]; "a week", "an hour" count as one.
 _QUANTITY = re.compile(
-    rf"(?P<cur>[$€£])?\s?(?P<num>\d+(?:\.\d+)?|{_WORD_NUMBER}|\ban?\b)(?:\s?(?:-|–|to)\s?(?P<end>\d+(?:\.\d+)?|{_WORD_NUMBER}))?"
+    rf"(?P<cur>[$€£])?\s?(?P<num>(?<![\w.])\d+(?:\.\d+)?|\b{_WORD_NUMBER}\b|\ban?\b)(?:\s?(?:-|–|to)\s?(?P<end>\d+(?:\.\d+)?|{_WORD_NUMBER}))?"
     rf"(?:\s?(?P<pct>%)|[\s-]?(?:(?:business|working|calendar|full|consecutive|paid|extra|more)\s)?(?P<unit>{_UNIT})s?\b)?",
     re.IGNORECASE,
 )
@@ -111,17 +111,10 @@ def number_checks(claim: str, context: tuple[frozenset[float], frozenset[tuple[s
 
 
 # --- numbers computed from the context's numbers ------------------------------------------------
-# "Two singles cost £28, so a return saves you £4" states numbers the context never gives, but
-# each is a sum, difference, multiple or ratio of numbers it does give. Only a claim that says it
-# computes ("total", "saves", "twice", "more than") is checked this way: without the cue, a changed
-# fact ("within 7 days" where the context says 14) could pass as "half of 14".
-COMPUTATION_CUE = re.compile(
-    r"\b(?:total|totals|in all|altogether|combined|together|sum|adds? up|comes? to|works? out|overall|plus|minus"
-    r"|difference|more|less|fewer|longer|shorter|cheaper|dearer|costlier|higher|lower|sooner|later|earlier|extra|saves?|saving"
-    r"|remaining|left|twice|double|triple|times|half|third|quarter|percentage points?|instead of|which means|so|took|takes|relative|ratio"
-    r"|share|proportion|before|after|than|since|ago|later)\b",
-    re.IGNORECASE,
-)
+# "Two singles cost £28, so a return saves you £4" states numbers the context never gives, but each
+# is a sum, difference, multiple, share or ratio of numbers it does give. The caller decides where
+# this applies: a changed number in an otherwise copied sentence is a changed fact, not a computation
+# ("within 7 days" where the context says 14 is not "half of 14").
 _RATIO_WORDS = {"twice": 2.0, "double": 2.0, "triple": 3.0, "half": 0.5, "third": 1 / 3, "quarter": 0.25}
 _MAX_OPERANDS = 16  # bounds the pairs: a context rarely computes with more
 _TOLERANCE = 0.01  # relative: "about £79" for two thirds of £119
@@ -140,45 +133,39 @@ def _pairs(values: list[float]) -> set[float]:
 
 
 def computed_numbers(claim: str, context: tuple[frozenset[float], frozenset[tuple[str, float]]]) -> int:
-    """How many of the claim's numbers the context does not give but does compute: a sum or difference of
-    two of its quantities of one dimension (or of two bare numbers), one of them times a count the claim
-    states ("two tickets"), or a ratio ("twice as many"; 70% = 350 g of 500 g). 0 without a computation cue."""
-    if not COMPUTATION_CUE.search(claim):
-        return 0
+    """How many of the claim's numbers the context does not give but computes: a sum or difference of two
+    of its quantities of one dimension (or of two bare numbers, or years apart), one of them times or divided
+    by a count ("two tickets", "ten hours", "twice"), a percentage of one, or a ratio ("twice as many";
+    70% = 350 g of 500 g). The claim's own numbers are operands too: "£28 for two, so a return saves £4"."""
     values, measured = context
     found = quantities(claim)
-    counts = {v for v, q in found if q is None and 0 < v <= 12 and v == int(v)}
+    counts = {v for v, _ in found if 0 < v <= 12 and v == int(v)}
     counts |= {r for w, r in _RATIO_WORDS.items() if re.search(rf"\b{w}\b", claim, re.IGNORECASE)}
     by_dimension: dict[str, list[float]] = {}
     for dimension, value in sorted(measured):
         by_dimension.setdefault(dimension, []).append(value)
-    for _, quantity in found:  # a claim computes on from its own numbers: "£28 for two, so a return saves £4"
+    for _, quantity in found:
         if quantity and quantity[1] not in by_dimension.get(quantity[0], []):
             by_dimension.setdefault(quantity[0], []).append(quantity[1])
+    shares = [p / 100 for p in by_dimension.get("pct", [])]
     bare = sorted(v for v in values if v > 0)[:_MAX_OPERANDS]
     ratios = {a / b for a in bare for b in bare if a != b}
     computed = 0
-    used_counts: set[float] = set()
     for value, quantity in found:
         if quantity is None:
             if value in values:
                 continue
-            pool = _pairs(bare) | ratios
+            pool = _pairs(bare) | ratios | {k * a for k in counts for a in bare}
         else:
-            dimension, base = quantity
+            dimension, value = quantity
             if same_quantity(quantity, measured):
                 continue
-            operands = [v for v in by_dimension.get(dimension, []) if v != base][:_MAX_OPERANDS]
+            operands = [v for v in by_dimension.get(dimension, []) if v != value][:_MAX_OPERANDS]
             pool = _pairs(operands) | {k * a for k in counts for a in operands} | {a / k for k in counts for a in operands}
+            pool |= {s * a for s in shares for a in operands}
             if dimension == "pct":
                 pool |= {100 * r for r in ratios}
             if dimension == "time":  # years between two dates: "234 years" from 1773 and 2007
                 pool |= {d * 360 for d in _pairs([v for v in bare if 1000 <= v <= 2200])}
-            value = base
-            hit = [k for k in counts if _close(value, {k * a for a in operands})]
-            used_counts |= set(hit)
-        if _close(value, pool):
-            computed += 1
-    # a count the claim multiplies by ("two tickets") is part of the computation, not a new fact
-    computed += sum(1 for v, q in found if q is None and v in used_counts and v not in values)
+        computed += _close(value, pool)
     return computed

@@ -38,17 +38,24 @@ _OPENER = re.compile(
     r"|(?:sure|certainly|of course|absolutely|yes|great question|good question|okay|ok|alright|in short|to summari[sz]e|to be precise"
     r"|also|in addition|additionally|on top of that|beyond that|besides|furthermore|moreover|what's more|finally|lastly|first(?:ly)?|second(?:ly)?"
     r"|third(?:ly)?|next|then|however|that said|note|please note|keep in mind|importantly|in other words|in practice|for reference"
+    r"|in a nutshell|all in all|bottom line|to answer your question|putting it (?:all )?together|long story short|in brief|basically"
+    r"|simply put|so|well|right|great|perfect|no problem|sure thing|good morning|good afternoon|good evening"
     r"|in summary|overall|short answer|unfortunately|sadly|good news|(?:i'm |i am |so |very )?sorry(?: to hear that)?(?:,? but)?"
     r"|thanks(?: for [^,.!]{0,30})?|thank you(?: for [^,.!]{0,30})?)\s*[,:!.—-]\s*(?:but\s+)?(?=\S)"
     r"|(?:hi|hello|hey|dear|good (?:morning|afternoon|evening))(?:\s+[A-Z][a-z]+)?\s*[,!]\s*(?=\S)"
     r"|(?:here(?:'s| is| are)|below (?:is|are))\s+(?:a |the |what |some )?[^,:.]{0,40}:\s*"
-    r"|[-*•·]\s+|\d+[.)]\s+)",
+    r"|(?:from what i can (?:see|tell)|as far as i can (?:see|tell)|regarding|as for|when it comes to)\b[^,:;]{0,60}[,:;]\s*"
+    r"|[-*•·]\s+|\d+[.)]\s+|[a-h]\)\s+|#+\s+)",
     re.IGNORECASE,
 )
 # Whole sentences that make no claim: greetings, thanks, offers of more help, empathy, sign-offs, refusals.
 _COURTESY = re.compile(
     r"^(?:(?:hi|hello|hey|dear|greetings|good (?:morning|afternoon|evening)|welcome)(?:\s+(?:there|[A-Z][a-z]+))?\s*[,.!]*$|welcome (?:to|back)\b"
-    r"|(?:thanks|thank you|many thanks|cheers)\b|(?:happy|glad|pleased) to (?:help|assist)|hope (?:this|that|it) helps|i hope\b"
+    r"|(?:thanks|thank you|many thanks|cheers)\b|(?:happy|glad|pleased) to (?:help|assist|explain|clarify)|hope (?:this|that|it) helps|i hope\b"
+    r"|hope (?:this|that|it|you)\b|you're welcome|you are welcome|great to hear|nice to hear|enjoy (?:your|the) (?:trip|stay|visit|day|weekend|race|meal|holiday|time|event|show|ride|flight|course|class|new)\b|happy \w+ing[!.]*$"
+    r"|if (?:anything|there's anything|you think of anything) else|(?:that's|that is|what) a (?:great|good|fair) question"
+    r"|let's see|(?:so,? )?here(?:'s| is) (?:what (?:i|we) found|the deal|how it works)[.:!]*$|i(?:'d| would) (?:recommend|suggest) (?:checking|contacting|confirming|double-checking|calling)"
+    r"|(?:hi|hello|hey|good (?:morning|afternoon|evening))\b[^.!?]{0,20}\b(?:thanks|thank you)\b"
     r"|(?:please\s+)?(?:let me know|feel free|reach out|don't hesitate|do not hesitate|contact us|get in touch)"
     r"|if you (?:have|need|want|'d like|would like|require)|(?:is|was) there anything|anything else|what else"
     r"|i(?:'m| am) (?:happy|glad|here|always)|i(?:'d| would) be (?:happy|glad)|i can help\b"
@@ -76,7 +83,15 @@ _SILENT_SOURCES = re.compile(
     rf"|^(?:neither (?:document|passage|source|excerpt)|none of {_RETRIEVED})\s+{_SILENT_VERB}"
     r"|^i (?:could(?: not|n't)|can(?:not|'t)|did(?: not|n't)|do(?: not|n't)|was(?: not|n't) able to) (?:find|see|tell|say|know|confirm|determine|locate)"
     rf"|^(?:there is|there's|there are) no (?:information|mention|details?|data)|^(?:nothing|no information) in {_RETRIEVED}"
-    rf"|^{_RETRIEVED}\s+(?:is|are) silent",
+    rf"|^{_RETRIEVED}\s+(?:is|are) silent|^{_RETRIEVED}\s+(?:only )?(?:has|have|give|gives|contain|contains) no (?:information|mention|details?|data)"
+    rf"|^i (?:don't|do not|didn't|did not) see (?:any(?:thing)?|no) (?:mention|information|details?|data|reference)?"
+    rf"|^(?:there is|there's) nothing (?:in|about|on)|^no (?:details?|information|figures?|mention) (?:is|are|was|were) (?:given|provided|included|made)",
+    re.IGNORECASE,
+)
+# "Whether pets are allowed isn't mentioned in the documents.": the topic first, the silence after it.
+_SILENT_AFTER = re.compile(
+    rf"\b(?:is|are|was|were)(?:n't| not)(?: (?:actually|explicitly|clearly))? (?:mentioned|specified|stated|covered|addressed|listed|given|provided|included|described)"
+    rf"(?: anywhere)? in {_RETRIEVED}",
     re.IGNORECASE,
 )
 
@@ -113,7 +128,7 @@ def strip_meta(sentence: str) -> str:
 
 def is_claim(sentence: str) -> bool:
     text = sentence.strip()
-    if text.endswith("?") or any(p.match(text) for p in (_HEADING, _COURTESY, _SILENT_SOURCES, _REMARK)):
+    if text.endswith("?") or any(p.match(text) for p in (_HEADING, _COURTESY, _SILENT_SOURCES, _REMARK)) or _SILENT_AFTER.search(text):
         return False
     return len(re.findall(r"\w+", text)) >= 3
 
@@ -132,13 +147,17 @@ def claims_of(response: str) -> list[str]:
 def is_silence(sentence: str) -> bool:
     """"The documents do not say whether X": no claim about the world, but one about the context, checkable
     against it (wrong where the context does say)."""
-    return bool(_SILENT_SOURCES.match(sentence.strip()))
+    return bool(_SILENT_SOURCES.match(sentence.strip()) or _SILENT_AFTER.search(sentence))
 
 
 def silence_topic(sentence: str) -> str:
-    """What a silence sentence says the context is silent about: the words after the silence."""
-    match = _SILENT_SOURCES.match(sentence.strip())
-    return sentence.strip()[match.end() :] if match else ""
+    """What a silence sentence says the context is silent about: the words after the silence (or before it)."""
+    text = sentence.strip()
+    match = _SILENT_SOURCES.match(text)
+    if match:
+        return text[match.end() :]
+    after = _SILENT_AFTER.search(text)
+    return text[: after.start()] if after else ""
 
 
 def checked_sentences(response: str) -> list[str]:

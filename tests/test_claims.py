@@ -71,3 +71,56 @@ def test_claims_that_look_like_courtesy_or_meta_are_kept() -> None:
     assert claims_of("The policy does not cover accidental damage.") == ["The policy does not cover accidental damage."]
     assert claims_of("Best practice is to rotate keys every 90 days.") == ["Best practice is to rotate keys every 90 days."]
     assert claims_of("No, bank transfer is only for annual plans.") == ["No, bank transfer is only for annual plans."]
+
+
+CHAT_WRAPPERS = [
+    "Great question — here's what I found.", "Hope that clarifies things!", "You're welcome!", "Happy to explain.", "Great to hear from you!",
+    "Enjoy your trip!", "Hope you have a great time at the race!", "If anything else comes up, I'm here.", "That's a great question.",
+    "I'd recommend checking the website for the latest details.", "Good morning and thanks for contacting Harbourline!", "Let's see.",
+    "Okay, so here's the deal.", "Happy gardening!",
+]
+
+
+@pytest.mark.parametrize("sentence", CHAT_WRAPPERS)
+def test_more_chat_wrappers_are_not_claims(sentence: str) -> None:
+    assert claims_of(sentence) == []
+
+
+@pytest.mark.parametrize(
+    "response, claim",
+    [
+        ("In addition, tenants must cultivate at least 75% of their plot.", "Tenants must cultivate at least 75% of their plot."),
+        ("Also, bonfires are not permitted.", "Bonfires are not permitted."),
+        ("To answer your question: refunds take 5 days.", "Refunds take 5 days."),
+        ("Bottom line: refunds take 5 days.", "Refunds take 5 days."),
+        ("From what I can see in the documents, refunds take 5 days.", "Refunds take 5 days."),
+        ("Regarding your question about refunds, they take 5 days.", "They take 5 days."),
+        ("- **Price:** £14 for a single", "Price: £14 for a single"),
+        ("a) Refunds take 5 days", "Refunds take 5 days"),
+    ],
+)
+def test_linking_words_markdown_and_list_markers_are_stripped(response: str, claim: str) -> None:
+    assert claims_of(response) == [claim]
+
+
+SILENCES = [
+    "The documents do not say whether pets are allowed.", "The information provided does not say what the grinder weighs.",
+    "Neither document mentions parking.", "None of the passages say whether pets are allowed.", "The documents say nothing about parking.",
+    "Whether pets are allowed isn't mentioned in the documents.", "There's nothing in the passages about parking.",
+    "No details are given about the deposit.", "I couldn't find anything in the documents about chickens.",
+]
+
+
+@pytest.mark.parametrize("sentence", SILENCES)
+def test_silences_are_not_claims_but_are_checked_against_the_context(sentence: str) -> None:
+    from evalstream.scorers.sentences import checked_sentences, is_silence, silence_topic
+
+    assert claims_of(sentence) == [] and checked_sentences(sentence) == [sentence]
+    assert is_silence(sentence) and silence_topic(sentence).strip()
+
+
+def test_statements_that_look_like_silences_stay_claims() -> None:
+    from evalstream.scorers.sentences import checked_sentences
+
+    for claim in ("It does not include breakfast.", "Parking is not included in the price.", "The documents say refunds take 5 days."):
+        assert checked_sentences(claim) == claims_of(claim) != [], claim

@@ -106,6 +106,27 @@ def test_each_piece_of_evidence_against_a_claim_lowers_its_score(factcheck: Fait
     assert {"one changed fact", "a changed unit", "a reversed polarity", "a topic the context does not mention"} <= flagged, flagged
 
 
+def test_answers_in_other_styles(factcheck: FaithfulnessScorer) -> None:
+    """Bullets and chat wrappers around copies are supported; a reversed bullet is caught; correct arithmetic over the
+    context's numbers scores above wrong arithmetic; "the documents do not say X" scores lower where they do say X."""
+    bullets = ("- Unused items can be returned within 14 days of delivery for a full refund.\n- Live chat is not available on weekends.\n"
+               "- Phone support is open Monday to Friday.")
+    chat = "Hi there! Express delivery costs $35 and is handled by Parcelway. Anything else I can help with?"
+    reversed_bullet = bullets.replace("is not available", "is available")
+    pairs = {  # (faithful, unfaithful)
+        "sum": ("Two express deliveries cost $70 in total.", "Two express deliveries cost $90 in total."),
+        "difference": ("Unused items can be returned within 14 days, 9 days longer than refunds take to reach you.",
+                       "Unused items can be returned within 14 days, 7 days longer than refunds take to reach you."),
+        "silence": ("The documents do not say whether gift cards can be returned.", "The documents do not say how much express delivery costs."),
+    }
+    results = judged(factcheck, bullets, chat, reversed_bullet, *(r for pair in pairs.values() for r in pair))
+    assert not results[0]["unfaithful"] and not results[1]["unfaithful"], results[:2]
+    assert results[2]["unfaithful"] and results[2]["unsupported_sentences"] == ["Live chat is available on weekends."], results[2]
+    for i, what in enumerate(pairs):
+        right, wrong = results[3 + 2 * i], results[4 + 2 * i]
+        assert not right["unfaithful"] and wrong["faithfulness"] < right["faithfulness"], (what, right, wrong)
+
+
 def test_the_model_can_only_weigh_evidence_in_its_direction(embedder: Embedder) -> None:
     """Raising any evidence against support never raises a claim's support; evidence for it never lowers it."""
     from evalstream.scorers.claim_features import AGAINST, FEATURES, FOR

@@ -205,7 +205,7 @@ def main(out: Path = OUT) -> None:
     for r in rows[len(written) :]:
         kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
     spec = {
-        "version": f"2-{data_hash}",
+        "version": f"3-{data_hash}",
         "features": list(FEATURES),
         "directions": {"against_support (coef <= 0)": list(AGAINST), "for_support (coef >= 0)": list(FOR)},
         "trained_on": {"files": {"training/data/faithfulness_train.jsonl": len(first), "training/data/faithfulness_styles_train.jsonl": len(styles)},
