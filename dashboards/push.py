@@ -30,7 +30,7 @@ PUSH_MESSAGE = "evalstream dashboards push"
 class Change:
     kind: str  # folder | datasource | dashboard | alert-rule-group
     name: str
-    action: str  # created | updated | unchanged
+    action: str  # created | updated | unchanged | skipped: why
 
 
 @dataclass
@@ -107,9 +107,23 @@ def push(
             raise PushError(f"Grafana has no datasource {catalog.CLICKHOUSE_DATASOURCE_UID!r}: pass --clickhouse-url to create it")
     for board in catalog.load_boards() if boards is None else boards:
         _push_dashboard(grafana, board, report)
+    pushed = {d["uid"] for d in datasources}
     for group in catalog.alert_rule_groups() if rule_groups is None else rule_groups:
+        if missing := [uid for uid in _datasource_uids(group) if uid not in pushed and not _has_datasource(grafana, uid)]:
+            # Grafana refuses a rule on a datasource it lacks; the other groups still go in.
+            report.add("alert-rule-group", group["name"], f"skipped: Grafana has no datasource {', '.join(missing)} (pass --prometheus-url)")
+            continue
         _push_rule_group(grafana, group, report)
     return report
+
+
+def _datasource_uids(group: dict[str, Any]) -> list[str]:
+    uids = {d["datasourceUid"] for rule in group["rules"] for d in rule["data"] if d.get("datasourceUid") != "__expr__"}
+    return sorted(uids)
+
+
+def _has_datasource(grafana: GrafanaApi, uid: str) -> bool:
+    return _get_or_none(lambda: grafana.datasource.get_datasource_by_uid(uid)) is not None
 
 
 def _push_folder(grafana: GrafanaApi, report: PushReport) -> None:

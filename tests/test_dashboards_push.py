@@ -229,6 +229,7 @@ def test_push_creates_everything_then_a_second_push_changes_nothing(grafana) -> 
         ("POST", "/api/datasources"), ("POST", "/api/datasources"),
         *[("POST", "/api/dashboards/db")] * 4,
         ("PUT", "/api/v1/provisioning/folder/evalstream/rule-groups/evalstream-slo"),
+        ("PUT", "/api/v1/provisioning/folder/evalstream/rule-groups/evalstream-delivery"),
     ])
     assert {c.action for c in first.changes} == {"created"}
 
@@ -243,8 +244,9 @@ def test_push_creates_everything_then_a_second_push_changes_nothing(grafana) -> 
     assert clickhouse["secureJsonFields"] == {"password": True}
     (create_ch,) = [b for m, p, b in fake.requests if p == "/api/datasources" and b["uid"] == catalog.CLICKHOUSE_DATASOURCE_UID]
     assert create_ch["secureJsonData"] == {"password": "s3cret-pw"}
-    group = fake.rule_groups[(catalog.FOLDER_UID, "evalstream-slo")]
-    assert [r["uid"] for r in group["rules"]] == [r["uid"] for g in catalog.alert_rule_groups() for r in g["rules"]] and group["interval"] == 60
+    for group in catalog.alert_rule_groups():
+        stored = fake.rule_groups[(catalog.FOLDER_UID, group["name"])]
+        assert [r["uid"] for r in stored["rules"]] == [r["uid"] for r in group["rules"]] and stored["interval"] == 60
 
     fake.requests.clear()
     second = push(api(url), datasources)
@@ -261,7 +263,8 @@ def test_push_rewrites_only_what_differs(grafana) -> None:
     fake.folders[catalog.FOLDER_UID]["title"] = "renamed"
     boards = catalog.load_boards()
     groups = catalog.alert_rule_groups()
-    groups[0]["rules"][0]["data"][2]["model"]["conditions"][0]["evaluator"]["params"] = [0.05]
+    (slo,) = [g for g in groups if g["name"] == "evalstream-slo"]
+    slo["rules"][0]["data"][2]["model"]["conditions"][0]["evaluator"]["params"] = [0.05]
 
     fake.requests.clear()
     report = push(api(url), datasources, boards=boards, rule_groups=groups)
@@ -270,7 +273,8 @@ def test_push_rewrites_only_what_differs(grafana) -> None:
         ("POST", "/api/dashboards/db"),
         ("PUT", "/api/v1/provisioning/folder/evalstream/rule-groups/evalstream-slo"),
     ])
-    assert {(c.kind, c.action) for c in report.changed} == {("folder", "updated"), ("dashboard", "updated"), ("alert-rule-group", "updated")}
+    assert {(c.kind, c.action.split(":")[0]) for c in report.changed} == {
+        ("folder", "updated"), ("dashboard", "updated"), ("alert-rule-group", "updated"), ("alert-rule-group", "skipped")}
     assert fake.dashboards["evalstream-alerts"]["dashboard"]["title"] == "evalstream / Drift alerts"
 
     # a password is sent again only when asked: Grafana cannot tell us whether it changed
@@ -297,6 +301,9 @@ def test_push_command_reads_credentials_from_the_environment(grafana) -> None:
     result = CliRunner().invoke(app, ["dashboards", "push"], env=env)
     assert result.exit_code == 0, result.output
     assert len(fake.dashboards) == 4 and catalog.CLICKHOUSE_DATASOURCE_UID in fake.datasources
+    # without a Prometheus URL the rules over Prometheus wait, and the output says why
+    assert set(fake.rule_groups) == {(catalog.FOLDER_UID, "evalstream-slo")}
+    assert "skipped: Grafana has no datasource evalstream-prometheus" in " ".join(result.output.split())
     assert "s3cret-pw" not in result.output
 
     result = CliRunner().invoke(app, ["dashboards", "push"], env={**env, "EVALSTREAM_GRAFANA_TOKEN": "wrong"})
