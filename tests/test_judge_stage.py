@@ -17,6 +17,7 @@ from typing import Iterator
 import pytest
 
 from conftest import EVALSTREAM, Flow, make_event
+from dashboards_data import CHDB_DIR, new_database
 from evalstream.config.settings import ScoringSettings
 from evalstream.contracts import ScoreRecord
 from evalstream.producer import EventProducer
@@ -37,12 +38,10 @@ def chat() -> Iterator[ChatServer]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[tuple[ClickHouseSink, JudgeVerdictSink]]:
-    dsn = f"chdb://{tmp_path / 'chdb'}"
-    events, verdicts = ClickHouseSink(dsn), JudgeVerdictSink(dsn)
-    yield events, verdicts
-    verdicts.close()
-    events.close()
+def store() -> tuple[ClickHouseSink, JudgeVerdictSink]:
+    """A database of its own in the process's one chdb directory (chdb opens one per process)."""
+    name, events = new_database()
+    return events, JudgeVerdictSink(f"chdb://{CHDB_DIR}?database={name}")
 
 
 def stored_records(events: ClickHouseSink, raw_events: list[dict]) -> list[bytes]:
