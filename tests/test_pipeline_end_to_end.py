@@ -101,7 +101,11 @@ def test_malformed_events_go_to_the_dead_letter_topic_and_the_rest_is_stored(flo
     assert "over the limit" in by_kind["oversized"]["reason"]
     # The dead letter carries the event decoded and redacted (nothing to redact here), and the original's hash.
     assert by_kind["oversized"]["payload_bytes"] == len(bad["oversized"])
-    assert by_kind["oversized"]["payload"] == json.loads(bad["oversized"])
+    # 5 MiB of text is cut to what a dead letter keeps before it is redacted, and says so
+    original, kept = json.loads(bad["oversized"]), by_kind["oversized"]["payload"]
+    assert by_kind["oversized"]["payload_truncated"] is True and by_kind["oversized"]["payload_kept_chars"] <= 256 * 1024
+    assert {k: v for k, v in kept.items() if k != "response"} == {k: v for k, v in original.items() if k != "response"}
+    assert 0 < len(kept["response"]) < len(original["response"]) and original["response"].startswith(kept["response"])
     assert by_kind["oversized"]["payload_sha256"] == hashlib.sha256(bad["oversized"]).hexdigest()
     assert by_kind["bad_json"]["payload"].encode() == bad["bad_json"]
 
