@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from evalstream.cli.common import console, stdout
 
@@ -37,7 +37,8 @@ def evaluate(
     if missing:
         console.print(f"[yellow]not evaluated (no such set): {', '.join(missing)}[/yellow]")
     results = measure_all(sets)
-    table = Table("scorer", "dataset", "n", "flagged share", "ROC-AUC", "flags", "threshold", "precision", "recall", "precision @10%",
+    # set names fold rather than end in "...": faithfulness_styles and faithfulness_fresh must stay apart in a narrow terminal
+    table = Table(Column("scorer", overflow="fold"), Column("dataset", overflow="fold"), "n", "flagged share", "ROC-AUC", "flags", "threshold", "precision", "recall", "precision @10%",
                   title="scorer quality (precision @10%: reweighted to 10% flagged)")
     for q in results:
         table.add_row(q.scorer, q.dataset, str(q.n), f"{q.prevalence:.1%}", f"{q.roc_auc:.3f}", q.positive, f"{q.threshold:.2f}",

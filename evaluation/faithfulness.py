@@ -1,7 +1,9 @@
 """Faithfulness quality on the three kinds of set: (a) the hand-labeled set shipped in
 evaluation/data/, (b) the bundled sample workload labeled by its generator's truth file, (c) the
-set written apart from the training data in other styles (faithfulness_styles.jsonl). None of
-them is read by training/train_faithfulness.py; (c) chose nothing, not even the threshold.
+sets written apart from the training data, by writers who had read none of it, in other styles
+(faithfulness_styles.jsonl; faithfulness_fresh.jsonl, written 2026-12-01 evening by a writer who
+had read no set at all). None of them is read by training/train_faithfulness.py; (c) chose
+nothing, not even the threshold.
 
 Rows: prompt, response, context (list of passages), faithful (0/1), and optionally use_case
 and kind. Each set is reported whole and, for the workload, per use case.
@@ -19,7 +21,7 @@ from evalstream.evaluation.metrics import Quality, as_event, gzip_lines, quality
 from evalstream.contracts import GenAIEvent
 
 Predict = Callable[[list[GenAIEvent]], Sequence[float]]
-STYLES_SET = "faithfulness_styles.jsonl"
+INDEPENDENT_SETS = ("faithfulness_styles.jsonl", "faithfulness_fresh.jsonl")
 
 
 def workload_faithfulness_rows(events_path: Path, truth_path: Path) -> list[dict]:
@@ -72,15 +74,14 @@ def faithful_copies_flagged(rows: list[dict], faithfulness: Sequence[float], thr
     return float(np.mean([f < threshold for f in picked])) if picked else float("nan")
 
 
-def faithfulness_sets(labeled: Path | None, workload: Path | None, truth: Path | None, styles: Path | None) -> list[tuple[str, list[dict], bool]]:
+def faithfulness_sets(labeled: Path | None, workload: Path | None, truth: Path | None, independent: Sequence[Path] = ()) -> list[tuple[str, list[dict], bool]]:
     """(name, rows, report per use case) for each set present."""
     sets = []
     if labeled and labeled.exists():
         sets.append((labeled.name, read_jsonl(labeled), False))
     if workload and truth and workload.exists() and truth.exists():
         sets.append((f"{workload.name} (generator truth)", workload_faithfulness_rows(workload, truth), True))
-    if styles and styles.exists():
-        sets.append((styles.name, read_jsonl(styles), False))
+    sets += [(path.name, read_jsonl(path), False) for path in independent if path.exists()]
     return sets
 
 

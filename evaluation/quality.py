@@ -83,10 +83,10 @@ def _toxicity(embedder, dataset: Path) -> list[Quality]:
 
 
 def _faithfulness(embedder, sets: EvaluationSets) -> list[Quality]:
-    """(a) the hand-labeled set, (b) the sample workload, (c) the styles set: evaluation/faithfulness.py."""
+    """(a) the hand-labeled set, (b) the sample workload, (c) the sets written apart: evaluation/faithfulness.py."""
     from evalstream.evaluation import faithfulness
 
-    labeled = faithfulness.faithfulness_sets(sets.faithfulness, sets.workload, sets.workload_truth, shipped_set(faithfulness.STYLES_SET))
+    labeled = faithfulness.faithfulness_sets(sets.faithfulness, sets.workload, sets.workload_truth, [shipped_set(name) for name in faithfulness.INDEPENDENT_SETS])
     return faithfulness.measure(embedder, labeled)
 
 

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from typing import Sequence
 
 import numpy as np
 
@@ -120,6 +121,7 @@ class Span:
     quantities: tuple[frozenset[float], frozenset[tuple[str, float]]]
     negations: int
     positions: dict[str, int]  # first position of each token, for the order of anchors
+    length: int  # tokens
 
 
 @lru_cache(maxsize=16_384)
@@ -129,7 +131,25 @@ def span(text: str) -> Span:
     for i, w in enumerate(words):
         positions.setdefault(w, i)
     return Span(text, text.lower(), frozenset(words), content_stems(text), frozenset(bigrams(words)),
-                context_quantities(text), negations(text), positions)
+                context_quantities(text), negations(text), positions, len(words))
+
+
+def joined(parts: Sequence[Span]) -> Span:
+    """Several sentences' spans as one, from their cached parts: a window is never parsed again (each claim
+    picks its own window, so windows rarely repeat). No word pair spans two sentences."""
+    if len(parts) == 1:
+        return parts[0]
+    positions: dict[str, int] = {}
+    offset = 0
+    for part in parts:
+        for word, i in part.positions.items():
+            positions.setdefault(word, offset + i)
+        offset += part.length
+    text = " ".join(p.text for p in parts)
+    return Span(text, text.lower(), frozenset().union(*(p.words for p in parts)), frozenset().union(*(p.stems for p in parts)),
+                frozenset().union(*(p.bigrams for p in parts)),
+                (frozenset().union(*(p.quantities[0] for p in parts)), frozenset().union(*(p.quantities[1] for p in parts))),
+                sum(p.negations for p in parts), positions, offset)
 
 
 @dataclass(frozen=True)
@@ -138,10 +158,28 @@ class ContextFacts:
 
     premises: tuple[str, ...]  # the context's sentences, in order
     whole: Span
+    asked: Span | None = None  # the user's prompt: its numbers, names and dates are the user's own facts
 
     @classmethod
-    def of(cls, premises: list[str] | tuple[str, ...]) -> ContextFacts:
-        return _context_facts(tuple(premises))
+    def of(cls, premises: list[str] | tuple[str, ...], prompt: str = "") -> ContextFacts:
+        facts = _context_facts(tuple(premises))
+        return ContextFacts(facts.premises, facts.whole, span(prompt)) if prompt.strip() else facts
+
+    def given(self, part: Span) -> tuple[frozenset[float], frozenset[tuple[str, float]]]:
+        """The quantities of a piece of context and of the user's own question ("I paid 12 days late"): an answer
+        may restate the user's facts ("a payment 12 days late ...") without the context giving them."""
+        if self.asked is None:
+            return part.quantities
+        return part.quantities[0] | self.asked.quantities[0], part.quantities[1] | self.asked.quantities[1]
+
+    @cached_property
+    def words(self) -> frozenset[str]:
+        """The context's words and the user's own."""
+        return self.whole.words | self.asked.words if self.asked else self.whole.words
+
+    @cached_property
+    def dates(self) -> set[str]:
+        return dates(self.words)
 
     def window(self, best: int, also: int | None = None) -> Span:
         """The best-matching sentence with its neighbours, and the next best match wherever it is (a claim
@@ -149,12 +187,12 @@ class ContextFacts:
         picked = set(range(max(0, best - 1), min(len(self.premises), best + 2)))
         if also is not None:
             picked.add(also)
-        return span(" ".join(self.premises[i] for i in sorted(picked)))
+        return joined([span(self.premises[i]) for i in sorted(picked)])
 
 
 @lru_cache(maxsize=4_096)
 def _context_facts(premises: tuple[str, ...]) -> ContextFacts:
-    return ContextFacts(premises, span(" ".join(premises)))
+    return ContextFacts(premises, joined([span(p) for p in premises]))
 
 
 def anchors_reordered(claim_words: list[str], anchors: set[str], window: Span) -> float:
@@ -200,15 +238,16 @@ def claim_features(claim: str, context: ContextFacts, similarities: np.ndarray) 
     words = tokens(claim)
     stems = content_stems(claim)
     claim_names = names(claim)
-    numbers, not_in_context, units_not_in_context = number_checks(claim, whole.quantities)
-    _, not_near_match, _ = number_checks(claim, window.quantities)
+    given = context.given(whole)
+    numbers, not_in_context, units_not_in_context = number_checks(claim, given)
+    _, not_near_match, _ = number_checks(claim, context.given(window))
     claim_negations = negations(claim)
     anchors = {w for w in words if w[0].isdigit()} | claim_names
     qualifiers = {w for w in words if w in QUALIFIERS}
     claim_bigrams = bigrams(words)
     copied = len(claim_bigrams & window.bigrams) / max(len(claim_bigrams), 1)
     if copied < COPY:  # a new number in a claim of its own wording may be computed: a sum, difference, share of the context's
-        not_in_context -= min(computed_numbers(claim, whole.quantities), not_in_context)
+        not_in_context -= min(computed_numbers(claim, given), not_in_context)
     polarity_differs = claim_negations != match.negations
     cosine = float(np.clip(similarities[best], 0.0, 1.0))
     new_share = len(stems - whole.stems) / max(len(stems), 1)
@@ -216,8 +255,8 @@ def claim_features(claim: str, context: ContextFacts, similarities: np.ndarray) 
         min(not_in_context, MAX_COUNT),
         min(not_near_match, MAX_COUNT),
         min(units_not_in_context, MAX_COUNT),
-        min(len(dates(words) - dates(whole.words)), MAX_COUNT),
-        min(len(claim_names - whole.words), MAX_COUNT),
+        min(len(dates(words) - context.dates), MAX_COUNT),
+        min(len(claim_names - context.words), MAX_COUNT),
         new_share,
         len(stems - window.stems) / max(len(stems), 1),
         float(polarity_differs),

@@ -22,7 +22,7 @@ import numpy as np
 from evalstream.contracts import GenAIEvent
 from evalstream.scorers.base import Scores
 from evalstream.scorers.embeddings import Embedder
-from evalstream.scorers.sentences import checked_sentences, claims_of, split_sentences
+from evalstream.scorers.sentences import checked_sentences, checked_with_sentences, claims_of, split_sentences
 
 __all__ = ["CosineSupport", "FaithfulnessScorer", "SupportModel", "claims_of"]
 
@@ -73,14 +73,21 @@ class FaithfulnessScorer:
 
     def score(self, events: Sequence[GenAIEvent]) -> list[Scores]:
         results: list[Scores] = [{"faithfulness": None, "unfaithful": None, "unsupported_sentences": []} for _ in events]
-        judged, items = [], []
+        reads_event = getattr(self.support_model, "reads_event", False)
+        judged, items, written = [], [], []
         for i, event in enumerate(events):
-            claims = self._sentences(event.response)
+            pairs = checked_with_sentences(event.response) if reads_event else [(c, c) for c in self._sentences(event.response)]
+            claims = [claim for _, claim in pairs]
             passages = [p for p in event.context or [] if p.strip()]
             if claims and passages:
                 judged.append((i, claims))
                 items.append((passages, claims))
-        for (i, claims), supports in zip(judged, self.support_model.support(items)):
+                written.append([sentence for sentence, _ in pairs])
+        if reads_event:  # the user's own facts ("I paid 12 days late") count as given; sentences as written are embedded already
+            supports_per_item = self.support_model.support(items, [events[i].prompt for i, _ in judged], written)
+        else:
+            supports_per_item = self.support_model.support(items)
+        for (i, claims), supports in zip(judged, supports_per_item):
             threshold = self.threshold_for(events[i].use_case)
             ranked = sorted((self._calibrate(s), claim) for s, claim in zip(supports, claims))
             faithfulness = ranked[0][0]

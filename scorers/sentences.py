@@ -162,11 +162,17 @@ def silence_topic(sentence: str) -> str:
 
 def checked_sentences(response: str) -> list[str]:
     """What a support model that can check silences is given: the claims and the silence sentences, in order."""
+    return [checked for _, checked in checked_with_sentences(response)]
+
+
+def checked_with_sentences(response: str) -> list[tuple[str, str]]:
+    """(the sentence as written, what is checked of it) for each claim and silence sentence, in order.
+    The sentence as written is what the other scorers embed already (a cache hit): openers barely move it."""
     out = []
     for sentence in split_sentences(response):
         stripped = strip_meta(sentence)
         if is_silence(sentence) or is_silence(stripped):
-            out.append(stripped if is_silence(stripped) else sentence.strip())
+            out.append((sentence.strip(), stripped if is_silence(stripped) else sentence.strip()))
         elif is_claim(sentence) and is_claim(stripped):
-            out.append(stripped)
+            out.append((sentence.strip(), stripped))
     return out[:MAX_CLAIMS]

@@ -157,6 +157,42 @@ def test_a_model_whose_weights_point_the_wrong_way_is_refused(tmp_path: Path, em
         FactCheckSupport(embedder, bad)
 
 
+def test_the_users_own_facts_count_as_given(factcheck: FaithfulnessScorer) -> None:
+    """"I paid 12 days late": an answer restating the user's 12 days states no number the context lacks."""
+    context = ["A late fee of $25 is charged for payments made more than 10 days after the due date."]
+    answer = "Yes, a payment made 12 days after the due date is charged the $25 late fee."
+    asked, not_asked = factcheck.score([
+        GenAIEvent.model_validate(make_event(0, prompt="I paid 12 days after the due date. Is there a fee?", response=answer, context=context)),
+        GenAIEvent.model_validate(make_event(1, prompt="Is there a late fee?", response=answer, context=context)),
+    ])
+    assert asked["faithfulness"] > not_asked["faithfulness"]
+    assert not asked["unfaithful"]
+
+
+def test_trees_that_split_against_the_evidence_are_refused(tmp_path: Path, embedder: Embedder) -> None:
+    from evalstream.scorers.claim_features import FEATURES
+
+    spec = json.loads((REPO / "scorers/models/faithfulness_factcheck.json").read_text())
+    against = FEATURES.index("number_changed_in_copy")
+    tree = next(t for t in spec["trees"]["trees"] if t["feature"][0] == against and len(set(t["value"][1:])) > 1)
+    tree["left"][0], tree["right"][0] = tree["right"][0], tree["left"][0]  # "a changed number = more supported"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(spec))
+    with pytest.raises(ValueError, match=f"splits feature {against} against"):
+        FactCheckSupport(embedder, bad)
+
+
+def test_the_exported_trees_score_as_they_were_trained() -> None:
+    """The trees are walked with numpy; a hand-built two-leaf tree per direction checks the walk."""
+    from evalstream.scorers.monotone_trees import MonotoneTrees
+
+    stump = {"feature": [0, -1, -1], "threshold": [0.5, 0.0, 0.0], "left": [1, 0, 0], "right": [2, 0, 0], "value": [0.0, 1.0, -1.0]}
+    trees = MonotoneTrees.from_spec({"baseline": 0.0, "depth": 1, "trees": [stump]}, [-1])
+    assert trees.probability(np.array([[0.2], [0.5], [0.9]])) == pytest.approx([0.7310586, 0.7310586, 0.2689414])
+    with pytest.raises(ValueError):
+        MonotoneTrees.from_spec({"baseline": 0.0, "depth": 1, "trees": [stump]}, [1])
+
+
 def test_the_threshold_can_be_set_per_use_case(embedder: Embedder) -> None:
     event = GenAIEvent.model_validate(make_event(0, context=POLICY, response=COPY))
     default = FaithfulnessScorer(FactCheckSupport(embedder)).score([event])[0]
