@@ -114,7 +114,6 @@ class Span:
     """What is known of a piece of context (a sentence window, or the whole context); cached, as passages repeat."""
 
     text: str
-    lowered: str
     words: frozenset[str]
     stems: frozenset[str]
     bigrams: frozenset[tuple[str, str]]
@@ -130,7 +129,7 @@ def span(text: str) -> Span:
     positions: dict[str, int] = {}
     for i, w in enumerate(words):
         positions.setdefault(w, i)
-    return Span(text, text.lower(), frozenset(words), content_stems(text), frozenset(bigrams(words)),
+    return Span(text, frozenset(words), content_stems(text), frozenset(bigrams(words)),
                 context_quantities(text), negations(text), positions, len(words))
 
 
@@ -146,7 +145,7 @@ def joined(parts: Sequence[Span]) -> Span:
             positions.setdefault(word, offset + i)
         offset += part.length
     text = " ".join(p.text for p in parts)
-    return Span(text, text.lower(), frozenset().union(*(p.words for p in parts)), frozenset().union(*(p.stems for p in parts)),
+    return Span(text, frozenset().union(*(p.words for p in parts)), frozenset().union(*(p.stems for p in parts)),
                 frozenset().union(*(p.bigrams for p in parts)),
                 (frozenset().union(*(p.quantities[0] for p in parts)), frozenset().union(*(p.quantities[1] for p in parts))),
                 sum(p.negations for p in parts), positions, offset)
