@@ -2,8 +2,10 @@
 evaluation/data/, (b) the bundled sample workload labeled by its generator's truth file, (c) the
 sets written apart from the training data, by writers who had read none of it, in other styles
 (faithfulness_styles.jsonl; faithfulness_fresh.jsonl, written 2026-12-01 evening by a writer who
-had read no set at all). None of them is read by training/train_faithfulness.py; (c) chose
-nothing, not even the threshold.
+had read no set at all; faithfulness_traffic.jsonl, written 2026-12-02 by another such writer in
+the style of production RAG assistants, 30% unfaithful, mostly one bad clause among correct
+ones). None of them is read by training/train_faithfulness.py; (c) chose nothing, not even the
+threshold.
 
 Rows: prompt, response, context (list of passages), faithful (0/1), and optionally use_case
 and kind. Each set is reported whole and, for the workload, per use case.
@@ -21,7 +23,7 @@ from evalstream.evaluation.metrics import Quality, as_event, gzip_lines, quality
 from evalstream.contracts import GenAIEvent
 
 Predict = Callable[[list[GenAIEvent]], Sequence[float]]
-INDEPENDENT_SETS = ("faithfulness_styles.jsonl", "faithfulness_fresh.jsonl")
+INDEPENDENT_SETS = ("faithfulness_styles.jsonl", "faithfulness_fresh.jsonl", "faithfulness_traffic.jsonl")
 
 
 def workload_faithfulness_rows(events_path: Path, truth_path: Path) -> list[dict]:

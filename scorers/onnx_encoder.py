@@ -1,10 +1,12 @@
-"""all-MiniLM-L6-v2 through onnxruntime with int8 weights (dynamic quantisation, per channel).
+"""all-MiniLM-L6-v2 through onnxruntime: int8 weights (per channel) and int8 activations with
+scales fixed at export, so a text's embedding is the same whatever is batched beside it.
 
 The int8 model and its tokenizer ship with the package (`models/minilm-int8/`, model card and
 sha256 checksums beside them; `training/export_minilm_onnx.py` re-creates the model from the
 original weights), so the CPU path needs neither torch nor transformers: `tokenizers` +
 onnxruntime, mean pooling, normalisation. On 2 CPU cores it embeds ~1.8x faster than torch,
-with a cosine agreement of 0.995 or better with torch's embeddings; a GPU keeps torch (Embedder).
+with a cosine agreement with torch's embeddings of 0.993 on average (0.985 at worst over 300
+evaluation texts); a GPU keeps torch (Embedder).
 """
 
 from __future__ import annotations

@@ -223,6 +223,34 @@ def test_the_lean_tokenizer_gives_transformers_tokens_and_so_the_same_embeddings
     assert np.array_equal(encoder.embed_tokens(ours), encoder.embed_tokens({k: theirs[k] for k in INPUTS}))
 
 
+def test_an_embedding_does_not_depend_on_the_texts_batched_beside_it() -> None:
+    """Dynamic int8 quantisation took each activation's scale from the whole batch, so a text's
+    embedding moved with its neighbours (cosine 0.992 alone vs beside a long text) and a replayed
+    event could score differently from the stored one. The shipped model's scales are fixed."""
+    from evalstream.scorers.onnx_encoder import OnnxInt8Encoder
+
+    encoder = OnnxInt8Encoder()
+    text = "Cancellation takes effect at the end of the current billing period."
+    alone = encoder.embed_tokens(encoder.tokenize([text]))[0]
+    for neighbours in (AGREEMENT_TEXTS, ["ok"], ["Ünïcödé café — naïve 東京 🙂", "word " * 400]):
+        batched = encoder.embed_tokens(encoder.tokenize([text, *neighbours]))[0]
+        np.testing.assert_allclose(batched, alone, atol=1e-6)
+
+
+def test_an_event_scores_the_same_alone_and_in_a_batch() -> None:
+    from evalstream.scorers.registry import ScoringSettings, default_scorers
+
+    def fresh():  # a new embedding cache each time, so nothing is reused from the other run
+        return default_scorers(ScoringSettings(device="cpu"))
+
+    target = event(response="Refunds take 5 days. Cancellation takes effect at the end of the billing period.")
+    others = [event(prompt=f"Tell me about plan {i}", response=AGREEMENT_TEXTS[i], context=[AGREEMENT_TEXTS[-1]]) for i in range(4)]
+    (alone,) = fresh().score([target])
+    batched = fresh().score([*others, target])[-1]
+    for name in ("toxicity", "faithfulness", "relevance", "refusal"):
+        assert batched[name] == pytest.approx(alone[name], abs=1e-6), name
+
+
 def test_the_shipped_model_matches_its_checksums_and_a_changed_file_is_refused(tmp_path: Path) -> None:
     import shutil
 
