@@ -13,9 +13,10 @@ a free paraphrase is weaker evidence, and a faithful copy has none at all. Nothi
 claim's length, or whether it has a number or a negation at all, says nothing about support.
 
 Quantities are compared after normalisation (quantities.py), so "two weeks" restates "14 days";
-a number computed from the context's numbers (a sum, difference, share) counts as given, except in an
-otherwise copied sentence. A "the documents do not say X" sentence is checked only for whether the
-context does give X (`silence_contradicted`).
+a number computed from the context's numbers (a sum, difference, share) counts as given; an otherwise
+copied sentence may add only what the numbers it keeps compute ("rise by $450, from $4,200 to
+$4,650"). A "the documents do not say X" sentence is checked only for whether the context does
+give X (`silence_contradicted`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Sequence
 
 import numpy as np
 
-from evalstream.scorers.quantities import computed_numbers, context_quantities, number_checks
+from evalstream.scorers.quantities import computed_numbers, context_quantities, number_checks, restated
 from evalstream.scorers.sentences import is_silence, silence_topic
 
 AGAINST = (
@@ -238,8 +239,9 @@ def claim_features(claim: str, context: ContextFacts, similarities: np.ndarray) 
     stems = content_stems(claim)
     claim_names = names(claim)
     given = context.given(whole)
+    near = context.given(window)
     numbers, not_in_context, units_not_in_context = number_checks(claim, given)
-    _, not_near_match, _ = number_checks(claim, context.given(window))
+    _, not_near_match, _ = number_checks(claim, near)
     claim_negations = negations(claim)
     anchors = {w for w in words if w[0].isdigit()} | claim_names
     qualifiers = {w for w in words if w in QUALIFIERS}
@@ -247,6 +249,10 @@ def claim_features(claim: str, context: ContextFacts, similarities: np.ndarray) 
     copied = len(claim_bigrams & window.bigrams) / max(len(claim_bigrams), 1)
     if copied < COPY:  # a new number in a claim of its own wording may be computed: a sum, difference, share of the context's
         not_in_context -= min(computed_numbers(claim, given), not_in_context)
+        not_near_match -= min(computed_numbers(claim, near), not_near_match)
+    else:  # a copy may add only what the numbers it keeps compute: "rise by $450, from $4,200 to $4,650"
+        not_in_context -= min(computed_numbers(claim, restated(claim, given), own_operands=False), not_in_context)
+        not_near_match -= min(computed_numbers(claim, restated(claim, near), own_operands=False), not_near_match)
     polarity_differs = claim_negations != match.negations
     cosine = float(np.clip(similarities[best], 0.0, 1.0))
     new_share = len(stems - whole.stems) / max(len(stems), 1)

@@ -15,7 +15,7 @@ import re
 # A sentence ends at . ! ? (or a line break) followed by whitespace and an upper-case letter,
 # digit or quote; common abbreviations and decimals do not end one.
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9À-Ý])|\n+")
-_ABBREVIATIONS = re.compile(r"\b(?:e\.g|i\.e|etc|vs|Mr|Mrs|Ms|Dr|Prof|Inc|Ltd|Co|No|approx|incl|St)\.$", re.IGNORECASE)
+_ABBREVIATIONS = re.compile(r"\b(?:e\.g|i\.e|et al|etc|vs|Mr|Mrs|Ms|Dr|Prof|Inc|Ltd|Co|No|approx|incl|St)\.$", re.IGNORECASE)
 
 MAX_CLAIMS = 24  # longer answers are judged on their first claims; bounds the work per event
 

@@ -124,3 +124,10 @@ def test_statements_that_look_like_silences_stay_claims() -> None:
 
     for claim in ("It does not include breakfast.", "Parking is not included in the price.", "The documents say refunds take 5 days."):
         assert checked_sentences(claim) == claims_of(claim) != [], claim
+
+
+def test_et_al_does_not_end_a_sentence() -> None:
+    from evalstream.scorers.sentences import split_sentences
+
+    text = "Okafor et al. (2023) measured roof temperatures on 48 buildings. Mehta et al. found a smaller effect."
+    assert split_sentences(text) == ["Okafor et al. (2023) measured roof temperatures on 48 buildings.", "Mehta et al. found a smaller effect."]

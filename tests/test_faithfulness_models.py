@@ -247,3 +247,22 @@ def test_a_cross_encoder_without_an_entailment_label_is_refused(tmp_path: Path, 
         CrossEncoderSupport(model_dir, embedder)
     with pytest.raises(FileNotFoundError):
         CrossEncoderSupport(tmp_path / "missing", embedder)
+
+
+def test_a_copy_may_add_only_what_its_own_numbers_compute() -> None:
+    """"rise by $450, from $4,200 to $4,650" copies its source and adds the difference of the two numbers it
+    keeps; a copy whose new number those numbers do not give ("by $500", or "16 days" beside 14 and 2 in the
+    source but not in the claim) states a changed fact."""
+    from evalstream.scorers.claim_features import FEATURES, ContextFacts, claim_features
+
+    def evidence(claim: str, source: str) -> tuple[float, float, float]:
+        values = dict(zip(FEATURES, claim_features(claim, ContextFacts.of([source]), np.array([0.95]))))
+        return values["numbers_not_in_context"], values["numbers_not_near_match"], values["number_changed_in_copy"]
+
+    payments = "Site payments per completed participant rise from $4,200 to $4,650 for visits after 15 May."
+    assert evidence("Site payments per completed participant rise by $450, from $4,200 to $4,650, for visits after 15 May.", payments) == (0, 0, 0)
+    wrong_difference = evidence("Site payments per completed participant rise by $500, from $4,200 to $4,650, for visits after 15 May.", payments)
+    assert wrong_difference[0] == 1 and wrong_difference[2] > 0
+    assert evidence("Site payments per completed participant rise from $4,200 to $4,700 for visits after 15 May.", payments)[0] == 1
+    refunds = "Refunds are issued within 14 days, or within 2 days for members."
+    assert evidence("Refunds are issued within 16 days, or within 2 days for members.", refunds)[0] == 1
