@@ -13,10 +13,11 @@ a free paraphrase is weaker evidence, and a faithful copy has none at all. Nothi
 claim's length, or whether it has a number or a negation at all, says nothing about support.
 
 Quantities are compared after normalisation (quantities.py), so "two weeks" restates "14 days";
-a number computed from the context's numbers (a sum, difference, share) counts as given; an otherwise
-copied sentence may add only what the numbers it keeps compute ("rise by $450, from $4,200 to
-$4,650"). A "the documents do not say X" sentence is checked only for whether the context does
-give X (`silence_contradicted`).
+a number computed from the context's numbers (a sum, difference, share) counts as given; in an
+otherwise copied sentence, a number standing where the source has another is a changed fact,
+and only a number the copy adds ("rise by $450, from $4,200 to $4,650") may be computed. A "the
+documents do not say X" sentence is checked only for whether the context does give X
+(`silence_contradicted`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import Sequence
 
 import numpy as np
 
-from evalstream.scorers.quantities import computed_numbers, context_quantities, number_checks, restated
+from evalstream.scorers.quantities import NUMBER_WORDS, computed_numbers, context_quantities, number_checks
 from evalstream.scorers.sentences import is_silence, silence_topic
 
 AGAINST = (
@@ -195,6 +196,24 @@ def _context_facts(premises: tuple[str, ...]) -> ContextFacts:
     return ContextFacts(premises, joined([span(p) for p in premises]))
 
 
+def _is_number(word: str) -> bool:
+    return word[0].isdigit() or word in NUMBER_WORDS
+
+
+def replaced_numbers(claim_words: list[str], source: str) -> int:
+    """How many numbers of a copied claim stand where its source sentence has another number: "issued within 16
+    days" for "issued within 14 days", "from $4,200 to $4,700" for "from $4,200 to $4,650". The two words before a
+    number place it. Such a number is a changed fact, whatever arithmetic might give it; a number the copy adds
+    ("rise by $450, from $4,200 to $4,650") is not placed, and may be computed."""
+    words = tokens(source)
+    slots: dict[tuple[str, str], set[str]] = {}
+    for i in range(2, len(words)):
+        if _is_number(words[i]):
+            slots.setdefault((words[i - 2], words[i - 1]), set()).add(words[i])
+    return sum(1 for i in range(2, len(claim_words))
+               if _is_number(claim_words[i]) and claim_words[i] not in slots.get((claim_words[i - 2], claim_words[i - 1]), {claim_words[i]}))
+
+
 def anchors_reordered(claim_words: list[str], anchors: set[str], window: Span) -> float:
     """Share of pairs of anchors (numbers, names) found in the window that appear there in the other order."""
     placed = [window.positions[w] for w in dict.fromkeys(claim_words) if w in anchors and w in window.positions]
@@ -250,9 +269,10 @@ def claim_features(claim: str, context: ContextFacts, similarities: np.ndarray) 
     if copied < COPY:  # a new number in a claim of its own wording may be computed: a sum, difference, share of the context's
         not_in_context -= min(computed_numbers(claim, given), not_in_context)
         not_near_match -= min(computed_numbers(claim, near), not_near_match)
-    else:  # a copy may add only what the numbers it keeps compute: "rise by $450, from $4,200 to $4,650"
-        not_in_context -= min(computed_numbers(claim, restated(claim, given), own_operands=False), not_in_context)
-        not_near_match -= min(computed_numbers(claim, restated(claim, near), own_operands=False), not_near_match)
+    elif not_near_match:  # a copy: a number where the matched sentence has another is a changed fact; one it adds may be computed
+        replaced = replaced_numbers(words, match.text)
+        not_in_context -= min(computed_numbers(claim, given, own_operands=False), max(not_in_context - replaced, 0))
+        not_near_match -= min(computed_numbers(claim, near, own_operands=False), max(not_near_match - replaced, 0))
     polarity_differs = claim_negations != match.negations
     cosine = float(np.clip(similarities[best], 0.0, 1.0))
     new_share = len(stems - whole.stems) / max(len(stems), 1)

@@ -4,7 +4,8 @@
 "$2.1 million" and "$2,100,000", "2 hours 15 minutes" and "135 minutes", "7:05 pm" and "19:05"
 are the same quantity; "30 days" and "30 hours" are not. Each quantity is a (dimension, value)
 pair in base units; a bare number keeps the dimension "". A clock time is ("clock", minutes after
-midnight); a rate ("per week", "daily", "four days a week") is ("per time", 7.0).
+midnight), or ("clock12", minutes after midnight or noon) where the text does not say which; a date is ("date", 100 x month + day): "02 November" is ("date", 1102.0); a rate ("per
+week", "daily", "four days a week") is ("per time", 7.0).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ _MAGNITUDES = {"hundred": 1e2, "thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 
 # [currency] number [range end] [magnitude] [business/calendar] [unit]; "a week", "an hour" count as one.
 # A one-letter magnitude follows the digits directly ("$12k", "$2.1m"); "5 m" is five metres.
 _QUANTITY = re.compile(
-    rf"(?P<cur>[$€£])?\s?(?P<num>(?<![\w.])\d+(?:\.\d+)?|\b{_WORD_NUMBER}\b|\ban?\b)(?:\s?(?:-|–|to)\s?(?P<end>\d+(?:\.\d+)?|{_WORD_NUMBER}))?"
+    rf"(?P<cur>[$€£])?\s?(?P<num>(?<![\w.])\d+(?:\.\d+)?|\b{_WORD_NUMBER}\b|\ban?\b|\bonce(?=\s+(?:a|an|per|more|again|every|hourly|daily|nightly|weekly|monthly|yearly|annually)\b))(?:\s?(?:-|–|to)\s?(?P<end>\d+(?:\.\d+)?|{_WORD_NUMBER}))?"
     rf"(?:\s?(?P<mag>hundred|thousand|million|mn|billion|bn|trillion)\b|(?<=\d)(?P<short>[km])\b)?"
     rf"(?:\s?(?P<pct>%)|[\s-]?(?:(?:business|working|calendar|full|consecutive|paid|extra|more)\s)?(?P<unit>{_UNIT})s?\b)?",
     re.IGNORECASE,
@@ -54,6 +55,7 @@ _CLOCK = re.compile(
     rf"|(?P<part>half|quarter)\s+(?P<way>past|to)\s+(?P<of>{_HOUR})\b)",
     re.IGNORECASE,
 )
+_CLOCKS = ("clock", "clock12")
 # Rates: "per week", "every month", "/night", "daily"; and "a week" right after a count ("four days a week", "£8 a
 # night"). A rate is ("per time", days): a claimed rate is also given by a span of its length ("a fortnight" by
 # "every two weeks", parsed as a span), but a claimed span is not given by a rate ("24 hours" by "£25 a day").
@@ -68,7 +70,7 @@ def _value(token: str) -> float | None:
     token = token.lower()
     if token[0].isdigit():
         return float(token)
-    if token in ("a", "an"):
+    if token in ("a", "an", "once"):
         return 1.0
     head, _, tail = token.partition("-")
     if head not in NUMBER_WORDS:
@@ -82,7 +84,8 @@ def _rate(unit: str) -> tuple[str, float]:
 
 
 def _clock(m: re.Match) -> tuple[float, tuple[str, float]]:
-    """(hour.minutes as written, ("clock", minutes after midnight))."""
+    """(hour.minutes as written, ("clock", minutes after midnight)); ("clock12", minutes after midnight or noon)
+    where the text does not say which half of the day ("9:30", "half past nine"; "09:30" and "19:05" do)."""
     if m["part"]:
         hours = _value(m["of"]) or 0
         minutes = 30 if m["part"].lower() == "half" else 15 if m["way"].lower() == "past" else -15
@@ -95,7 +98,24 @@ def _clock(m: re.Match) -> tuple[float, tuple[str, float]]:
     elif half == "a" and hours == 12:
         hours = 0
     total = hours * 60 + minutes
-    return round(total // 60 + (total % 60) / 100, 2), ("clock", float(total))
+    as_written = round(total // 60 + (total % 60) / 100, 2)
+    if not half and hours <= 12 and not (m["h"] or "").startswith("0"):
+        return as_written, ("clock12", float(total % 720))
+    return as_written, ("clock", float(total))
+
+
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december")
+_MONTH = r"(?P<{}>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+# A day of the month is a date, not a number to count with: "02 November", "November 2nd", "the 3rd of May".
+_DATE = re.compile(
+    r"\b(?P<day>[0-3]?\d)(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH.format("month") + r"\b"
+    r"|\b" + _MONTH.format("month2") + r"\s+(?P<day2>[0-3]?\d)(?:st|nd|rd|th)?\b(?![:.]\d)"
+)  # months capitalised, as written: "you may 3D-print it" has no date
+
+
+def _date(m: re.Match) -> tuple[float, tuple[str, float]]:
+    day, month = int(m["day"] or m["day2"]), (m["month"] or m["month2"]).lower()[:3]
+    return float(day), ("date", float(100 * (1 + [name[:3] for name in _MONTHS].index(month)) + day))
 
 
 _CLOCK_HINT = re.compile(r":\d|o'clock|past|quarter to|\d\s?[ap]\.?m\b", re.IGNORECASE)
@@ -112,8 +132,8 @@ def _blanked(matches: list[re.Match], text: str) -> str:
 Found = list[tuple[int, float, tuple[str, float] | None]]  # (position, value, quantity)
 
 
-def _clocks_and_rates(text: str) -> tuple[str, Found]:
-    """Fractions rewritten as numbers, then clock times and rates taken out of the text (their digits blanked)."""
+def _clocks_dates_and_rates(text: str) -> tuple[str, Found]:
+    """Fractions rewritten as numbers, then clock times, dates and rates taken out of the text (their digits blanked)."""
     lowered = text.lower()  # cheap tests first: most sentences have no fraction, clock or rate
     if "half" in lowered or "quarter" in lowered:
         text = _FRACTION_OF.sub(lambda m: f"{0.5 if m['half'] else 0.25} {m['unit']}", text)
@@ -121,6 +141,9 @@ def _clocks_and_rates(text: str) -> tuple[str, Found]:
     clocks = list(_CLOCK.finditer(text)) if _CLOCK_HINT.search(text) else []
     found: Found = [(m.start(), *_clock(m)) for m in clocks]
     text = _blanked(clocks, text)
+    dates = list(_DATE.finditer(text)) if any(month[:3].title() in text for month in _MONTHS) else []
+    found += [(m.start(), *_date(m)) for m in dates]
+    text = _blanked(dates, text)
     rates = list(_RATE.finditer(text)) if any(hint in lowered for hint in _RATE_HINTS) else []
     found += [(m.start(), 1.0, _rate(m["unit"] or _RATE_ADVERBS[m["adverb"].lower()])) for m in rates]
     return _blanked(rates, text), found
@@ -130,7 +153,7 @@ def _clocks_and_rates(text: str) -> tuple[str, Found]:
 def quantities(text: str) -> tuple[tuple[float, tuple[str, float] | None], ...]:
     """Each number of the text: its value, and where it has a unit or currency, (dimension, value in base units).
     A clock time is ("clock", minutes after midnight); a rate's unit ("per week") is ("per time", 7.0)."""
-    text, found = _clocks_and_rates(_DIGIT_GROUPS.sub("", text))
+    text, found = _clocks_dates_and_rates(_DIGIT_GROUPS.sub("", text))
     last_end, last_unit = -1, None  # where the previous quantity ended; its unit in days if it was a span of time
     for m in _QUANTITY.finditer(text):
         unit = m["unit"].lower() if m["unit"] else None
@@ -178,14 +201,15 @@ def context_quantities(text: str) -> tuple[frozenset[float], frozenset[tuple[str
 
 def same_quantity(q: tuple[str, float], pool: frozenset[tuple[str, float]]) -> bool:
     """Equal, or for spans of a month or more within 2% (a month is 30 days, a year 360: "12 months"
-    is "1 year", and so is "365 days"); "99.5%" is not "99.95%"; clock times equal on a 12-hour dial."""
+    is "1 year", and so is "365 days"); "99.5%" is not "99.95%"; a clock time that does not say its half of the
+    day equals both."""
     dimension, value = q
     if (dimension, value) in pool:
         return True
     if dimension.startswith("per ") and (dimension[4:], value) in pool:
         return True
-    if dimension == "clock":  # "9:30" may be morning or evening where the text does not say
-        return any(d == "clock" and (v - value) % 720 == 0 for d, v in pool)
+    if dimension in _CLOCKS:  # "9:30" may be morning or evening; "7 pm" is not "7 am"
+        return any(d in _CLOCKS and (v - value) % (720 if "clock12" in (d, dimension) else 1440) == 0 for d, v in pool)
     return dimension == "time" and value >= 28 and any(d == "time" and abs(v - value) <= 0.02 * max(v, value) for d, v in pool)
 
 
@@ -227,14 +251,6 @@ def _pairs(values: list[float]) -> set[float]:
     return out
 
 
-def restated(claim: str, context: tuple[frozenset[float], frozenset[tuple[str, float]]]) -> tuple[frozenset[float], frozenset[tuple[str, float]]]:
-    """The part of `context` that the claim restates: the operands a copy may compute with."""
-    values, measured = context
-    found = quantities(claim)
-    return (frozenset(v for v, q in found if q is None and v in values),
-            frozenset(q for _, q in found if q and same_quantity(q, measured)))
-
-
 def computed_numbers(claim: str, context: tuple[frozenset[float], frozenset[tuple[str, float]]], *, own_operands: bool = True) -> int:
     """How many of the claim's numbers the context does not give but computes: a sum or difference of two
     of its quantities of one dimension (or of two bare numbers, or years apart), one of them times or divided
@@ -243,9 +259,9 @@ def computed_numbers(claim: str, context: tuple[frozenset[float], frozenset[tupl
     unless `own_operands` is False."""
     values, measured = context
     found = quantities(claim)
-    # counts multiply or divide an operand: the claim's small whole numbers ("two tickets"; in a copy, only
-    # those the context gives) and ratio words; 1 is not one (6 is not "computed" as 6 x 1)
-    counts = {v for v, q in found if 1 < v <= 12 and v == int(v) and (own_operands or v in values) and not (q and q[0] == "clock")}
+    # counts multiply or divide an operand: the claim's small whole numbers ("two tickets", "ten hours"; in a copy,
+    # only those the context gives; not "3%", "02 November" or "9:00") and ratio words; 1 is not one (6 is not 6 x 1)
+    counts = {v for v, q in found if 1 < v <= 12 and v == int(v) and (own_operands or v in values) and not (q and q[0] in ("pct", "date", *_CLOCKS))}
     counts |= {r for w, r in _RATIO_WORDS.items() if own_operands and re.search(rf"\b{w}\b", claim, re.IGNORECASE)}
     by_dimension: dict[str, list[float]] = {}
     for dimension, value in sorted(measured):
@@ -269,16 +285,18 @@ def computed_numbers(claim: str, context: tuple[frozenset[float], frozenset[tupl
             operands = [v for v in by_dimension.get(dimension, []) if v != value][:_MAX_OPERANDS]
             pool = _pairs(operands) | {k * a for k in counts for a in operands} | {a / k for k in counts for a in operands}
             pool |= {s * a for s in shares for a in operands}
-            if dimension == "clock":  # a clock time plus or minus a span: "shuts three hours after the 8 o'clock start"
-                pool = {(c + sign * t * 1440) % 720 for c in operands for t in by_dimension.get("time", [])[:_MAX_OPERANDS] for sign in (1, -1)}
+            clocks = [c for d in _CLOCKS for c in by_dimension.get(d, [])][:_MAX_OPERANDS]
+            if dimension in _CLOCKS:  # a clock time plus or minus a span: "shuts three hours after the 8 o'clock start"
+                pool = {(c + sign * t * 1440) % 720 for c in clocks for t in by_dimension.get("time", [])[:_MAX_OPERANDS] for sign in (1, -1)}
                 value %= 720
             if dimension == "pct":
                 pool |= {100 * r for r in ratios}
             if dimension == "time":  # years between two dates ("234 years" from 1773 and 2007), time between two clock
                 # times (either may be on the other half of a 12-hour dial)
                 pool |= {d * 360 for d in _pairs([v for v in bare if 1000 <= v <= 2200])}
-                between = _pairs(by_dimension.get("clock", [])[:_MAX_OPERANDS])
-                pool |= {d / 1440 for d in between | {abs(720 - d) for d in between}}
-                pool |= {k * a for k in counts for a in by_dimension.get("per time", [])}  # 20 lessons, two a week: 10 weeks
+                between = _pairs(clocks)
+                pool |= {d / 1440 for d in between | {abs(720 - d) for d in between} | {1440 - d for d in between}}  # 23:40 to 02:15
+                rates = by_dimension.get("per time", [])  # 20 lessons, two a week: 10 weeks
+                pool |= {k * a for k in counts for a in rates} | {r * a for r in ratios for a in rates}
         computed += _close(value, pool)
     return computed

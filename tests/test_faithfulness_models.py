@@ -249,10 +249,10 @@ def test_a_cross_encoder_without_an_entailment_label_is_refused(tmp_path: Path, 
         CrossEncoderSupport(tmp_path / "missing", embedder)
 
 
-def test_a_copy_may_add_only_what_its_own_numbers_compute() -> None:
-    """"rise by $450, from $4,200 to $4,650" copies its source and adds the difference of the two numbers it
-    keeps; a copy whose new number those numbers do not give ("by $500", or "16 days" beside 14 and 2 in the
-    source but not in the claim) states a changed fact."""
+def test_a_copy_may_add_a_computed_number_but_not_replace_one() -> None:
+    """"rise by $450, from $4,200 to $4,650" copies its source and adds the difference of its numbers; "by $500"
+    adds a wrong one, and "to $4,700" or "within 16 days" (beside 14 and 2 in the source: 16 = 14 + 2) stand where
+    the source has another number: changed facts."""
     from evalstream.scorers.claim_features import FEATURES, ContextFacts, claim_features
 
     def evidence(claim: str, source: str) -> tuple[float, float, float]:
@@ -266,3 +266,18 @@ def test_a_copy_may_add_only_what_its_own_numbers_compute() -> None:
     assert evidence("Site payments per completed participant rise from $4,200 to $4,700 for visits after 15 May.", payments)[0] == 1
     refunds = "Refunds are issued within 14 days, or within 2 days for members."
     assert evidence("Refunds are issued within 16 days, or within 2 days for members.", refunds)[0] == 1
+
+
+def test_a_copy_may_add_a_number_the_context_computes() -> None:
+    """A number a copy adds where its source has none ("or about $286,000") may be computed from anywhere in the
+    context; a number standing where the source has another ("capped at 20%") is a changed fact."""
+    from evalstream.scorers.claim_features import FEATURES, ContextFacts, claim_features
+
+    context = ContextFacts.of(["The contract is worth $2.86 million.", "Late delivery incurs damages of $150 per laptop per week, capped at 10% of the contract value."])
+
+    def not_in_context(claim: str) -> float:
+        return dict(zip(FEATURES, claim_features(claim, context, np.array([0.5, 0.95]))))["numbers_not_in_context"]
+
+    assert not_in_context("Late delivery damages are capped at 10% of the contract value, or about $286,000.") == 0
+    assert not_in_context("Late delivery damages are capped at 10% of the contract value, or about $300,000.") == 1
+    assert not_in_context("Late delivery incurs damages of $150 per laptop per week, capped at 20% of the contract value.") == 1

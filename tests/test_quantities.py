@@ -139,7 +139,7 @@ def test_a_different_clock_time_is_not_the_same() -> None:
         ("There is a six and a half hour limit.", "The limit is 6.5 hours."),
         ("A room is £165 a week.", "A room costs £165 per week."),
         ("Take one tablet twice a day.", "Take one tablet twice daily."),
-        ("Replace the filter once a fortnight.", "Replace the filter every two weeks."),
+        ("Replace the filter every fortnight.", "Replace the filter every two weeks."),
     ],
 )
 def test_fractions_and_rates_restate_their_source(claim: str, source: str) -> None:
@@ -172,6 +172,8 @@ OUTAGE = context_quantities("Errors began at 19:05 and service recovered at 21:2
         ("Halcyon has $680,000 of its budget left.", BUDGET),  # 2.1 million - 1.42 million
         ("The outage lasted 2 hours 15 minutes.", OUTAGE),  # 21:20 - 19:05
         ("The outage lasted 135 minutes.", OUTAGE),
+        ("The hall warmed for 2 hours 35 minutes.", context_quantities("The compressor tripped at 23:40 and the alarm was noticed at 02:15.")),
+        ("The widget refreshes four times as often.", context_quantities("The widget now refreshes every 15 minutes instead of every hour.")),
     ],
 )
 def test_sums_of_large_amounts_and_durations_between_times_are_computed(claim: str, context) -> None:
@@ -182,3 +184,28 @@ def test_sums_of_large_amounts_and_durations_between_times_are_computed(claim: s
 @pytest.mark.parametrize("claim, context", [("Halcyon has $580,000 of its budget left.", BUDGET), ("The outage lasted 2 hours 45 minutes.", OUTAGE)])
 def test_wrong_sums_of_large_amounts_and_durations_are_not_computed(claim: str, context) -> None:
     assert computed_numbers(claim, context) < number_checks(claim, context)[1], claim
+
+
+def test_a_day_of_the_month_or_a_percentage_is_not_a_count() -> None:
+    """"On 02 November ... a 74-minute incident" is not 2 x 37 minutes; "3% of requests ... 180 minutes" is not 3 x 60."""
+    context = context_quantities("On 02 November errors rose for 37 minutes, affecting 3% of requests; on 18 November for 60 minutes.")
+    assert computed_numbers("On 02 November errors rose for 74 minutes.", context) == 0
+    assert computed_numbers("Errors affected 3% of requests for 180 minutes.", context) == 0
+    assert computed_numbers("Two outages lasted 97 minutes in all.", context) == 1  # 37 + 60
+
+
+@pytest.mark.parametrize("claim, source, unmatched", [("It opens on May 15.", "It opens on 15 May.", 0), ("It opens on 15 June.", "It opens on 15 May.", 1),
+                                                      ("It opens on 16 May.", "It opens on 15 May.", 1)])
+def test_dates_compare_as_dates(claim: str, source: str, unmatched: int) -> None:
+    assert number_checks(claim, context_quantities(source))[1] == unmatched
+
+
+def test_morning_and_evening_differ_where_the_text_says_which() -> None:
+    assert number_checks("Leave it out by 7pm.", context_quantities("Leave it out by 7 am."))[1] == 1
+    assert number_checks("Leave it out by 7pm.", context_quantities("Leave it out by 19:00."))[1] == 0
+    assert number_checks("Leave it out by 7 o'clock.", context_quantities("Leave it out by 7 pm."))[1] == 0  # "7 o'clock" does not say which
+
+
+def test_once_is_a_count_only_as_a_frequency() -> None:
+    assert [v for v, _ in quantities("The courier tries once more.")] == [1.0]
+    assert quantities("Once the form is in, we reply.") == ()
