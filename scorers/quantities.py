@@ -4,8 +4,9 @@
 "$2.1 million" and "$2,100,000", "2 hours 15 minutes" and "135 minutes", "7:05 pm" and "19:05"
 are the same quantity; "30 days" and "30 hours" are not. Each quantity is a (dimension, value)
 pair in base units; a bare number keeps the dimension "". A clock time is ("clock", minutes after
-midnight), or ("clock12", minutes after midnight or noon) where the text does not say which; a date is ("date", 100 x month + day): "02 November" is ("date", 1102.0); a rate ("per
-week", "daily", "four days a week") is ("per time", 7.0).
+midnight), or ("clock12", minutes after midnight or noon) where the text does not say which; a
+date is ("date", 100 x month + day): "02 November" is ("date", 1102.0); a rate ("per week",
+"daily", "four days a week") is ("per time", 7.0).
 """
 
 from __future__ import annotations
@@ -34,10 +35,11 @@ _CURRENCY = {"$": "usd", "€": "eur", "£": "gbp"}
 _WORD_NUMBER = r"(?:" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")(?:-(?:one|two|three|four|five|six|seven|eight|nine))?"
 _UNIT = r"(?:" + "|".join(sorted((re.escape(u) for u in _UNITS), key=len, reverse=True)) + r")"
 _MAGNITUDES = {"hundred": 1e2, "thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9, "trillion": 1e12}
+_ONCE = r"\bonce(?=\s+(?:a|an|per|more|again|every|hourly|daily|nightly|weekly|monthly|yearly|annually)\b)"  # not "once it is in"
 # [currency] number [range end] [magnitude] [business/calendar] [unit]; "a week", "an hour" count as one.
 # A one-letter magnitude follows the digits directly ("$12k", "$2.1m"); "5 m" is five metres.
 _QUANTITY = re.compile(
-    rf"(?P<cur>[$€£])?\s?(?P<num>(?<![\w.])\d+(?:\.\d+)?|\b{_WORD_NUMBER}\b|\ban?\b|\bonce(?=\s+(?:a|an|per|more|again|every|hourly|daily|nightly|weekly|monthly|yearly|annually)\b))(?:\s?(?:-|–|to)\s?(?P<end>\d+(?:\.\d+)?|{_WORD_NUMBER}))?"
+    rf"(?P<cur>[$€£])?\s?(?P<num>(?<![\w.])\d+(?:\.\d+)?|\b{_WORD_NUMBER}\b|\ban?\b|{_ONCE})(?:\s?(?:-|–|to)\s?(?P<end>\d+(?:\.\d+)?|{_WORD_NUMBER}))?"
     rf"(?:\s?(?P<mag>hundred|thousand|million|mn|billion|bn|trillion)\b|(?<=\d)(?P<short>[km])\b)?"
     rf"(?:\s?(?P<pct>%)|[\s-]?(?:(?:business|working|calendar|full|consecutive|paid|extra|more)\s)?(?P<unit>{_UNIT})s?\b)?",
     re.IGNORECASE,
@@ -151,8 +153,8 @@ def _clocks_dates_and_rates(text: str) -> tuple[str, Found]:
 
 @lru_cache(maxsize=16_384)  # context sentences repeat across events
 def quantities(text: str) -> tuple[tuple[float, tuple[str, float] | None], ...]:
-    """Each number of the text: its value, and where it has a unit or currency, (dimension, value in base units).
-    A clock time is ("clock", minutes after midnight); a rate's unit ("per week") is ("per time", 7.0)."""
+    """Each number of the text: its value, and where it has a unit, currency, clock, date or rate, (dimension, value in
+    base units), in the order written."""
     text, found = _clocks_dates_and_rates(_DIGIT_GROUPS.sub("", text))
     last_end, last_unit = -1, None  # where the previous quantity ended; its unit in days if it was a span of time
     for m in _QUANTITY.finditer(text):
