@@ -117,7 +117,10 @@ logger.server.name = kafka.server.KafkaRaftServer
 logger.server.level = INFO
 LOG
 
-cluster_id=$(python3 -c 'import base64, uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')
+# A cluster id that starts with "-" would read as an option (one in 64 draws): draw again, as Kafka's own Uuid does.
+cluster_id=$(python3 -c 'import base64, uuid
+while (cluster_id := base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")).startswith("-"): pass
+print(cluster_id)')
 # The arguments go through a java @argfile (mode 600): the admin's SCRAM password stays off the command line.
 (umask 077; {
   printf '"%s"\n' -cp "$lib/*" "-Dlog4j2.configurationFile=$run_dir/log4j2.properties" \
