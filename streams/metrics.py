@@ -57,7 +57,9 @@ class WorkerCollector(Collector):
         lag = GaugeMetricFamily(
             "evalstream_commit_lag", "messages between the log end and the committed offset", labels=["topic", "partition"]
         )
-        consumer = getattr(self.app, "consumer", None) if self.app is not None else None
+        # Not `app.consumer`: that creates the consumer on first use, and a scrape before the worker's
+        # start would create it in this thread, bound to the wrong event loop (the worker then died at start).
+        consumer = getattr(self.app, "_consumer", None) if self.app is not None else None
         if consumer is None:
             return lag
         try:  # read from the scrape thread: a rebalance may change the assignment meanwhile
