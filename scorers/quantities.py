@@ -274,6 +274,7 @@ def computed_numbers(claim: str, context: tuple[frozenset[float], frozenset[tupl
     shares = [p / 100 for p in by_dimension.get("pct", [])]
     bare = sorted(v for v in values if v > 0)[:_MAX_OPERANDS]
     ratios = {a / b for a in bare for b in bare if a != b}
+    clocks = [c for d in _CLOCKS for c in by_dimension.get(d, [])][:_MAX_OPERANDS]
     computed = 0
     for value, quantity in found:
         if quantity is None:
@@ -287,7 +288,6 @@ def computed_numbers(claim: str, context: tuple[frozenset[float], frozenset[tupl
             operands = [v for v in by_dimension.get(dimension, []) if v != value][:_MAX_OPERANDS]
             pool = _pairs(operands) | {k * a for k in counts for a in operands} | {a / k for k in counts for a in operands}
             pool |= {s * a for s in shares for a in operands}
-            clocks = [c for d in _CLOCKS for c in by_dimension.get(d, [])][:_MAX_OPERANDS]
             if dimension in _CLOCKS:  # a clock time plus or minus a span: "shuts three hours after the 8 o'clock start"
                 pool = {(c + sign * t * 1440) % 720 for c in clocks for t in by_dimension.get("time", [])[:_MAX_OPERANDS] for sign in (1, -1)}
                 value %= 720
