@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 from rich.table import Column, Table
 
-from evalstream.cli.common import console, stdout
+from evalstream.cli.common import console, fail, load_settings, stdout
 
 
 def evaluate(
@@ -22,11 +22,22 @@ def evaluate(
     json_out: Optional[Path] = typer.Option(None, "--json", help="also write the figures here"),
 ) -> None:
     """Score the labeled sets: ROC-AUC, precision and recall at the default thresholds, at each set's
-    prevalence and reweighted to 10% flagged (precision@10% = 0.1 TPR / (0.1 TPR + 0.9 FPR))."""
+    prevalence and reweighted to 10% flagged (precision@10% = 0.1 TPR / (0.1 TPR + 0.9 FPR)). A faithfulness
+    model set in EVALSTREAM_FAITHFULNESS_MODEL (nli:/path/to/cross-encoder) is measured beside the default."""
     from dataclasses import asdict, fields
 
     from evalstream.evaluation.quality import EvaluationSets, measure_all
+    from evalstream.scorers.embeddings import Embedder
+    from evalstream.scorers.registry import support_model
 
+    choice = load_settings().scoring.faithfulness_model
+    embedder = Embedder()
+    support = None
+    if choice not in ("factcheck", "cosine"):  # measured beside the default and the baseline, on the same sets
+        try:
+            support = support_model(choice, embedder)
+        except (FileNotFoundError, ValueError, ImportError) as exc:
+            fail(f"EVALSTREAM_FAITHFULNESS_MODEL={choice}: {exc}", code=2)
     sets = EvaluationSets.defaults()
     given = {"toxicity": toxicity_set, "faithfulness": faithfulness_set, "relevance": relevance_set, "refusal": refusal_set,
              "workload": workload, "workload_truth": workload_truth}
@@ -36,7 +47,7 @@ def evaluate(
     missing = [f.name for f in fields(sets) if getattr(sets, f.name) is None or not getattr(sets, f.name).exists()]
     if missing:
         console.print(f"[yellow]not evaluated (no such set): {', '.join(missing)}[/yellow]")
-    results = measure_all(sets)
+    results = measure_all(sets, embedder=embedder, faithfulness_support=support)
     # set names fold rather than end in "...": faithfulness_styles and faithfulness_fresh must stay apart in a narrow terminal
     table = Table(Column("scorer", overflow="fold"), Column("dataset", overflow="fold"), "n", "flagged share", "ROC-AUC", "flags", "threshold", "precision", "recall", "precision @10%",
                   title="scorer quality (precision @10%: reweighted to 10% flagged)")

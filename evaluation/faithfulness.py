@@ -87,17 +87,21 @@ def faithfulness_sets(labeled: Path | None, workload: Path | None, truth: Path |
     return sets
 
 
-def measure(embedder, sets: list[tuple[str, list[dict], bool]]) -> list[Quality]:
-    """The default (fact-check) model and the cosine baseline on each set."""
+def measure(embedder, sets: list[tuple[str, list[dict], bool]], configured=None) -> list[Quality]:
+    """The default (fact-check) model and the cosine baseline on each set, and beside them `configured`, the
+    support model EVALSTREAM_FAITHFULNESS_MODEL names when it is another (an NLI cross-encoder from a local directory)."""
     from evalstream.scorers.factcheck import FactCheckSupport
     from evalstream.scorers.faithfulness import CosineSupport, FaithfulnessScorer
 
-    factcheck = FaithfulnessScorer(FactCheckSupport(embedder))
-    cosine = FaithfulnessScorer(CosineSupport(embedder))
+    scorers = {"factcheck (default)": FaithfulnessScorer(FactCheckSupport(embedder)),
+               "cosine-minilm (baseline)": FaithfulnessScorer(CosineSupport(embedder))}
+    if configured is not None:
+        scorers[f"{configured.name} (configured)"] = FaithfulnessScorer(configured)
     out = []
     for dataset, rows, by_use_case in sets:
-        out += faithfulness_rows_quality(dataset, rows, "factcheck (default)", lambda e: scores(factcheck, e), factcheck.support_model.threshold, by_use_case=by_use_case)
-        out += faithfulness_rows_quality(dataset, rows, "cosine-minilm (baseline)", lambda e: scores(cosine, e), cosine.support_model.threshold)
+        for name, scorer in scorers.items():
+            out += faithfulness_rows_quality(dataset, rows, name, lambda e: scores(scorer, e), scorer.support_model.threshold,
+                                             by_use_case=by_use_case and scorer.support_model.name != CosineSupport.name)
     return out
 
 

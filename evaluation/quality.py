@@ -51,18 +51,22 @@ class EvaluationSets:
             self.toxicity, self.faithfulness, self.relevance, self.refusal, self.workload, self.workload_truth)))
 
 
-def measure_all(sets: EvaluationSets | Path | None = None, faithfulness_set: Path | None = None) -> list[Quality]:
-    """Every scorer on every set present. (Old call style: measure_all(toxicity_set, faithfulness_set).)"""
+def measure_all(sets: EvaluationSets | Path | None = None, faithfulness_set: Path | None = None, *,
+                embedder=None, faithfulness_support=None) -> list[Quality]:
+    """Every scorer on every set present; `faithfulness_support`, a support model other than the default (the one
+    EVALSTREAM_FAITHFULNESS_MODEL names), is measured beside the default and the baseline. (Old call style:
+    measure_all(toxicity_set, faithfulness_set).)"""
     if not isinstance(sets, EvaluationSets):
         sets = EvaluationSets(toxicity=sets, faithfulness=faithfulness_set) if sets is not None else EvaluationSets.defaults()
     sets = sets.present()
-    from evalstream.scorers.embeddings import Embedder
+    if embedder is None:
+        from evalstream.scorers.embeddings import Embedder
 
-    embedder = Embedder()
+        embedder = Embedder()
     results: list[Quality] = []
     if sets.toxicity:
         results += _toxicity(embedder, sets.toxicity)
-    results += _faithfulness(embedder, sets)
+    results += _faithfulness(embedder, sets, faithfulness_support)
     results += _relevance(embedder, sets)
     return results
 
@@ -82,12 +86,12 @@ def _toxicity(embedder, dataset: Path) -> list[Quality]:
     )
 
 
-def _faithfulness(embedder, sets: EvaluationSets) -> list[Quality]:
+def _faithfulness(embedder, sets: EvaluationSets, configured) -> list[Quality]:
     """(a) the hand-labeled set, (b) the sample workload, (c) the sets written apart: evaluation/faithfulness.py."""
     from evalstream.evaluation import faithfulness
 
     labeled = faithfulness.faithfulness_sets(sets.faithfulness, sets.workload, sets.workload_truth, [shipped_set(name) for name in faithfulness.INDEPENDENT_SETS])
-    return faithfulness.measure(embedder, labeled)
+    return faithfulness.measure(embedder, labeled, configured)
 
 
 def _relevance(embedder, sets: EvaluationSets) -> list[Quality]:

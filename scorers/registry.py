@@ -9,7 +9,7 @@ from evalstream.config.settings import ALL_SCORERS, ScoringSettings
 from evalstream.scorers import ScorerSet
 from evalstream.scorers.cost import CostScorer
 
-__all__ = ["ALL_SCORERS", "ScoringSettings", "build_judge", "default_scorers"]
+__all__ = ["ALL_SCORERS", "ScoringSettings", "build_judge", "default_scorers", "support_model"]
 
 
 def default_scorers(
@@ -48,7 +48,7 @@ def default_scorers(
                 )
             )
         if "faithfulness" in settings.scorers:
-            scorers.append(FaithfulnessScorer(_support_model(settings, embedder), thresholds=unfaithful_below))
+            scorers.append(FaithfulnessScorer(support_model(settings.faithfulness_model, embedder), thresholds=unfaithful_below))
         if "relevance" in settings.scorers:
             scorers.append(RelevanceScorer(embedder, refusal_thresholds=refusal_above))
     # No LLM judge here: it runs off the ingest path, in its own stage (`evalstream judge`, build_judge).
@@ -75,11 +75,11 @@ def build_judge(settings: ScoringSettings):
     )
 
 
-def _support_model(settings: ScoringSettings, embedder):
+def support_model(choice: str, embedder):
+    """The faithfulness support model that EVALSTREAM_FAITHFULNESS_MODEL names: factcheck, cosine or nli:/path."""
     from evalstream.scorers.factcheck import FactCheckSupport
     from evalstream.scorers.faithfulness import CosineSupport
 
-    choice = settings.faithfulness_model
     if choice == "factcheck":
         return FactCheckSupport(embedder)
     if choice == "cosine":
