@@ -47,7 +47,7 @@ def evaluate(
     missing = [f.name for f in fields(sets) if getattr(sets, f.name) is None or not getattr(sets, f.name).exists()]
     if missing:
         console.print(f"[yellow]not evaluated (no such set): {', '.join(missing)}[/yellow]")
-    results = measure_all(sets, embedder=embedder, faithfulness_support=support)
+    results = measure_all(sets, embedder=embedder, faithfulness_support=support, on_set=lambda name: console.print(f"scoring {name}", highlight=False))
     # set names fold rather than end in "...": faithfulness_styles and faithfulness_fresh must stay apart in a narrow terminal
     table = Table(Column("scorer", overflow="fold"), Column("dataset", overflow="fold"), "n", "flagged share", "ROC-AUC", "flags", "threshold", "precision", "recall", "precision @10%",
                   title="scorer quality (precision @10%: reweighted to 10% flagged)")

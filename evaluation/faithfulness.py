@@ -87,7 +87,7 @@ def faithfulness_sets(labeled: Path | None, workload: Path | None, truth: Path |
     return sets
 
 
-def measure(embedder, sets: list[tuple[str, list[dict], bool]], configured=None) -> list[Quality]:
+def measure(embedder, sets: list[tuple[str, list[dict], bool]], configured=None, on_set: Callable[[str], None] = lambda name: None) -> list[Quality]:
     """The default (fact-check) model and the cosine baseline on each set, and beside them `configured`, the
     support model EVALSTREAM_FAITHFULNESS_MODEL names when it is another (an NLI cross-encoder from a local directory)."""
     from evalstream.scorers.factcheck import FactCheckSupport
@@ -99,6 +99,7 @@ def measure(embedder, sets: list[tuple[str, list[dict], bool]], configured=None)
         scorers[f"{configured.name} (configured)"] = FaithfulnessScorer(configured)
     out = []
     for dataset, rows, by_use_case in sets:
+        on_set(f"faithfulness: {dataset}, {len(rows)} events")
         for name, scorer in scorers.items():
             out += faithfulness_rows_quality(dataset, rows, name, lambda e: scores(scorer, e), scorer.support_model.threshold,
                                              by_use_case=by_use_case and scorer.support_model.name != CosineSupport.name)

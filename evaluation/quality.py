@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Callable
 
 from evalstream.evaluation.metrics import (
     Quality, faithfulness_quality, read_jsonl, relevance_quality, toxicity_quality, workload_relevance_rows,
@@ -52,10 +53,10 @@ class EvaluationSets:
 
 
 def measure_all(sets: EvaluationSets | Path | None = None, faithfulness_set: Path | None = None, *,
-                embedder=None, faithfulness_support=None) -> list[Quality]:
+                embedder=None, faithfulness_support=None, on_set: Callable[[str], None] = lambda name: None) -> list[Quality]:
     """Every scorer on every set present; `faithfulness_support`, a support model other than the default (the one
-    EVALSTREAM_FAITHFULNESS_MODEL names), is measured beside the default and the baseline. (Old call style:
-    measure_all(toxicity_set, faithfulness_set).)"""
+    EVALSTREAM_FAITHFULNESS_MODEL names), is measured beside the default and the baseline. `on_set` is told each
+    set as its scoring starts (progress). (Old call style: measure_all(toxicity_set, faithfulness_set).)"""
     if not isinstance(sets, EvaluationSets):
         sets = EvaluationSets(toxicity=sets, faithfulness=faithfulness_set) if sets is not None else EvaluationSets.defaults()
     sets = sets.present()
@@ -65,9 +66,10 @@ def measure_all(sets: EvaluationSets | Path | None = None, faithfulness_set: Pat
         embedder = Embedder()
     results: list[Quality] = []
     if sets.toxicity:
+        on_set(f"toxicity: {sets.toxicity.name}")
         results += _toxicity(embedder, sets.toxicity)
-    results += _faithfulness(embedder, sets, faithfulness_support)
-    results += _relevance(embedder, sets)
+    results += _faithfulness(embedder, sets, faithfulness_support, on_set)
+    results += _relevance(embedder, sets, on_set)
     return results
 
 
@@ -86,15 +88,15 @@ def _toxicity(embedder, dataset: Path) -> list[Quality]:
     )
 
 
-def _faithfulness(embedder, sets: EvaluationSets, configured) -> list[Quality]:
+def _faithfulness(embedder, sets: EvaluationSets, configured, on_set: Callable[[str], None]) -> list[Quality]:
     """(a) the hand-labeled set, (b) the sample workload, (c) the sets written apart: evaluation/faithfulness.py."""
     from evalstream.evaluation import faithfulness
 
     labeled = faithfulness.faithfulness_sets(sets.faithfulness, sets.workload, sets.workload_truth, [shipped_set(name) for name in faithfulness.INDEPENDENT_SETS])
-    return faithfulness.measure(embedder, labeled, configured)
+    return faithfulness.measure(embedder, labeled, configured, on_set)
 
 
-def _relevance(embedder, sets: EvaluationSets) -> list[Quality]:
+def _relevance(embedder, sets: EvaluationSets, on_set: Callable[[str], None]) -> list[Quality]:
     """The relevance head (default) and the old prompt/response cosine (baseline) on each relevance set."""
     import numpy as np
 
@@ -117,6 +119,7 @@ def _relevance(embedder, sets: EvaluationSets) -> list[Quality]:
 
     out: list[Quality] = []
     for name, rows in labeled:
+        on_set(f"relevance and refusal: {name}")
         out += relevance_quality(name, rows, "minilm-head (default)", scorer.predict, scorer.threshold, scorer.refusal_threshold)
         out += [q for q in relevance_quality(name, rows, "cosine (baseline)", cosine, 0.3, 0.5) if q.positive == "off-topic"]
     return out

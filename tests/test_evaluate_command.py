@@ -32,6 +32,9 @@ def figures(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
     model_dir = build_cross_encoder(tmp_path / "tiny-nli", {0: "contradiction", 1: "entailment", 2: "neutral"})
     done = evaluate(tmp_path, EVALSTREAM_FAITHFULNESS_MODEL=f"nli:{model_dir}")
     assert done.returncode == 0, done.stderr[-2000:]
+    started = ["scoring toxicity: toxicity_eval.jsonl", *(f"scoring faithfulness: {name}" for name in INDEPENDENT_SETS),
+               "scoring relevance and refusal: relevance_eval.jsonl"]
+    assert all(line in done.stderr for line in started), done.stderr  # progress: each set as its scoring starts
     return json.loads((tmp_path / "quality.json").read_text())
 
 
