@@ -201,6 +201,17 @@ def prevalence_weights(unfaithful: np.ndarray) -> np.ndarray:
     return np.where(unfaithful == 1, PREVALENCE / share, (1 - PREVALENCE) / (1 - share))
 
 
+def calibration_map(event_support: np.ndarray, unfaithful: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Isotonic map (x, y) from an event's least supported claim to the probability that every claim is supported,
+    with 1% of the raw score mixed in so that it is strictly increasing."""
+    from sklearn.isotonic import IsotonicRegression
+
+    iso = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip")
+    iso.fit(event_support, 1 - unfaithful, sample_weight=weights)
+    calib_x = np.concatenate([[0.0], iso.X_thresholds_, [1.0]])
+    return calib_x, (1 - TIE_BREAK) * iso.predict(calib_x) + TIE_BREAK * calib_x
+
+
 def choose_threshold(faithfulness: np.ndarray, unfaithful: np.ndarray, weights: np.ndarray) -> tuple[float, float, float]:
     """The threshold with the best F1 on "unfaithful" with the classes weighted to PREVALENCE: (threshold, precision, recall).
     F1 at a 10% prevalence, not on the balanced training set, weighs a false flag as the on-call meets it."""
@@ -220,7 +231,6 @@ def choose_threshold(faithfulness: np.ndarray, unfaithful: np.ndarray, weights: 
 
 
 def main(out: Path = OUT) -> None:
-    from sklearn.isotonic import IsotonicRegression
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import GroupKFold
 
@@ -253,10 +263,7 @@ def main(out: Path = OUT) -> None:
     event_support = np.array([out_of_fold[event_of_claim == i].min() for i in range(len(rows))])
     unfaithful = np.array([1 - r["faithful"] for r in rows])
     weights = prevalence_weights(unfaithful)
-    iso = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip")
-    iso.fit(event_support, 1 - unfaithful, sample_weight=weights)
-    calib_x = np.concatenate([[0.0], iso.X_thresholds_, [1.0]])
-    calib_y = (1 - TIE_BREAK) * iso.predict(calib_x) + TIE_BREAK * calib_x
+    calib_x, calib_y = calibration_map(event_support, unfaithful, weights)
     calibrated = np.interp(event_support, calib_x, calib_y)
     threshold, precision, recall = choose_threshold(calibrated, unfaithful, weights)
 
