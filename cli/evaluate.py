@@ -26,18 +26,11 @@ def evaluate(
     model set in EVALSTREAM_FAITHFULNESS_MODEL (nli:/path/to/cross-encoder) is measured beside the default."""
     from dataclasses import asdict, fields
 
-    from evalstream.evaluation.quality import EvaluationSets, measure_all
+    from evalstream.evaluation.metrics import DatasetError
+    from evalstream.evaluation.quality import EvaluationSets, check_sets, measure_all
     from evalstream.scorers.embeddings import Embedder
     from evalstream.scorers.registry import support_model
 
-    choice = load_settings().scoring.faithfulness_model
-    embedder = Embedder()
-    support = None
-    if choice not in ("factcheck", "cosine"):  # measured beside the default and the baseline, on the same sets
-        try:
-            support = support_model(choice, embedder)
-        except (FileNotFoundError, ValueError, ImportError) as exc:
-            fail(f"EVALSTREAM_FAITHFULNESS_MODEL={choice}: {exc}", code=2)
     sets = EvaluationSets.defaults()
     given = {"toxicity": toxicity_set, "faithfulness": faithfulness_set, "relevance": relevance_set, "refusal": refusal_set,
              "workload": workload, "workload_truth": workload_truth}
@@ -47,6 +40,18 @@ def evaluate(
     missing = [f.name for f in fields(sets) if getattr(sets, f.name) is None or not getattr(sets, f.name).exists()]
     if missing:
         console.print(f"[yellow]not evaluated (no such set): {', '.join(missing)}[/yellow]")
+    try:
+        check_sets(sets)
+    except DatasetError as exc:
+        fail(str(exc), code=2)
+    choice = load_settings().scoring.faithfulness_model
+    embedder = Embedder()
+    support = None
+    if choice not in ("factcheck", "cosine"):  # measured beside the default and the baseline, on the same sets
+        try:
+            support = support_model(choice, embedder)
+        except (FileNotFoundError, ValueError, ImportError) as exc:
+            fail(f"EVALSTREAM_FAITHFULNESS_MODEL={choice}: {exc}", code=2)
     results = measure_all(sets, embedder=embedder, faithfulness_support=support, on_set=lambda name: console.print(f"scoring {name}", highlight=False))
     # set names fold rather than end in "...": faithfulness_styles and faithfulness_fresh must stay apart in a narrow terminal
     table = Table(Column("scorer", overflow="fold"), Column("dataset", overflow="fold"), "n", "flagged share", "ROC-AUC", "flags", "threshold", "precision", "recall", "precision @10%",

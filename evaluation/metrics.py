@@ -44,11 +44,35 @@ class Quality:
     false_positive_rate: float = 0.0
 
 
-def read_jsonl(path: Path) -> list[dict]:
+LABELS = {"faithful": (0, 1), "toxic": (0, 1), "refusal": (0, 1), "relevant": (0, 1, None)}  # the values a label may take
+
+
+class DatasetError(ValueError):
+    """A labeled set that cannot be read as one: the file, the line and what is wrong."""
+
+
+def read_jsonl(path: Path, required: Sequence[str] = ()) -> list[dict]:
+    """The rows of a JSON-lines file (gzipped where it ends in .gz); each must hold the `required` keys, and a
+    label among them (LABELS) one of its values."""
     import gzip
 
     raw = gzip.decompress(path.read_bytes()).decode() if path.suffix == ".gz" else path.read_text()
-    return [json.loads(line) for line in raw.splitlines() if line.strip()]
+    rows = []
+    for number, line in enumerate(raw.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DatasetError(f"{path.name} line {number}: not JSON ({exc.msg})") from None
+        missing = [key for key in required if not isinstance(row, dict) or key not in row]
+        if missing:
+            raise DatasetError(f"{path.name} line {number}: no {', '.join(missing)} (each row needs {', '.join(required)})")
+        for key in required:
+            if key in LABELS and row[key] not in LABELS[key]:
+                raise DatasetError(f"{path.name} line {number}: {key} is {row[key]!r}, not one of {', '.join(map(json.dumps, LABELS[key]))}")
+        rows.append(row)
+    return rows
 
 
 def reweighted_precision(tpr: float, fpr: float, prevalence: float = REALISTIC_PREVALENCE) -> float:

@@ -52,6 +52,23 @@ class EvaluationSets:
             self.toxicity, self.faithfulness, self.relevance, self.refusal, self.workload, self.workload_truth)))
 
 
+ROW_KEYS = {  # what each kind of labeled set's rows need
+    "toxicity": ("text", "toxic"),
+    "faithfulness": ("prompt", "response", "context", "faithful"),
+    "relevance": ("prompt", "response", "relevant", "refusal"),
+    "refusal": ("prompt", "response", "refusal"),
+}
+
+
+def check_sets(sets: EvaluationSets) -> None:
+    """Reads each labeled set that is there: DatasetError at the first row that cannot be scored, before anything is."""
+    present = sets.present()
+    for kind, keys in ROW_KEYS.items():
+        path = getattr(present, kind)
+        if path is not None:
+            read_jsonl(path, keys)
+
+
 def measure_all(sets: EvaluationSets | Path | None = None, faithfulness_set: Path | None = None, *,
                 embedder=None, faithfulness_support=None, on_set: Callable[[str], None] = lambda name: None) -> list[Quality]:
     """Every scorer on every set present; `faithfulness_support`, a support model other than the default (the one

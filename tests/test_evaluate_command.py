@@ -66,3 +66,22 @@ def test_a_configured_model_that_cannot_load_is_named_in_one_line(tmp_path: Path
     assert done.returncode == 2 and len(lines) == 1, done.stderr[-2000:]
     assert "EVALSTREAM_FAITHFULNESS_MODEL=nli:" in lines[0] and "no cross-encoder at" in lines[0]
     assert not (tmp_path / "quality.json").exists()  # it stopped before scoring anything
+
+
+@pytest.mark.parametrize(
+    ("flag", "lines", "said"),
+    [
+        ("--faithfulness-set", ['{"prompt": "q", "response": "a", "context": ["c"], "faithful": 1}', '{"prompt": "q", "response": "a", "context": ["c"]}'],
+         "answers.jsonl line 2: no faithful (each row needs prompt, response, context, faithful)"),
+        ("--faithfulness-set", ['{"prompt": "q", "response": "a", "context": ["c"], "faithful": "yes"}'], "answers.jsonl line 1: faithful is 'yes', not one of 0, 1"),
+        ("--toxicity-set", ['{"text": "hi", "toxic": 0}', "", "not json"], "answers.jsonl line 3: not JSON"),
+        ("--relevance-set", ['{"prompt": "q", "response": "a", "relevant": 1}'], "answers.jsonl line 1: no refusal"),
+    ],
+)
+def test_a_set_with_a_row_that_cannot_be_scored_is_named_with_its_line(tmp_path: Path, flag: str, lines: list[str], said: str) -> None:
+    (tmp_path / "answers.jsonl").write_text("\n".join(lines) + "\n")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("EVALSTREAM_")}
+    done = subprocess.run([*EVALSTREAM, "evaluate", flag, str(tmp_path / "answers.jsonl")], env=clean, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert said in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert "scoring" not in done.stderr  # before anything was scored
