@@ -55,11 +55,14 @@ def evaluate(
     results = measure_all(sets, embedder=embedder, faithfulness_support=support, on_set=lambda name: console.print(f"scoring {name}", highlight=False))
     # set names fold rather than end in "...": faithfulness_styles and faithfulness_fresh must stay apart in a narrow terminal
     table = Table(Column("scorer", overflow="fold"), Column("dataset", overflow="fold"), "n", "flagged share", "ROC-AUC", "flags", "threshold", "precision", "recall", "precision @10%",
-                  title="scorer quality (precision @10%: reweighted to 10% flagged)")
+                  "precision @recall 0.8", title="scorer quality (precision @10%: reweighted to 10% flagged; @recall 0.8: the best threshold that finds 80%)")
     for q in results:
         table.add_row(q.scorer, q.dataset, str(q.n), f"{q.prevalence:.1%}", f"{q.roc_auc:.3f}", q.positive, f"{q.threshold:.2f}",
-                      f"{q.precision:.3f}", f"{q.recall:.3f}", f"{q.precision_at_10pct:.3f}")
+                      f"{q.precision:.3f}", f"{q.recall:.3f}", f"{q.precision_at_10pct:.3f}", f"{q.precision_at_recall_80:.3f}")
     stdout.print(table)
+    for q in results:
+        if q.copies_flagged is not None:
+            stdout.print(f"{q.scorer} on {q.dataset}: {q.copies_flagged:.1%} of the faithful copies and restatements flagged", highlight=False)
     if json_out:
         json_out.write_text(json.dumps([asdict(q) for q in results], indent=2) + "\n")
 

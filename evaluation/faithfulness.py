@@ -66,6 +66,8 @@ def faithfulness_rows_quality(dataset: str, rows: list[dict], name: str, predict
     for suffix, mask in groups:
         q = quality(f"faithfulness: {name}", dataset + suffix, unfaithful[mask], 1.0 - faithfulness[mask], 1.0 - threshold + 1e-12, "unfaithful")
         q.threshold = threshold  # reported on the faithfulness scale: flagged below it
+        copies = faithful_copies_flagged([r for r, m in zip(rows, mask) if m], faithfulness[mask], threshold)
+        q.copies_flagged = None if np.isnan(copies) else copies
         out.append(q)
     return out
 

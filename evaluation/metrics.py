@@ -42,6 +42,8 @@ class Quality:
     prevalence: float = 0.0
     precision_at_10pct: float = 0.0  # precision reweighted to REALISTIC_PREVALENCE positives
     false_positive_rate: float = 0.0
+    precision_at_recall_80: float = 0.0  # the best precision of any threshold that finds at least 80% (the set's prevalence)
+    copies_flagged: float | None = None  # faithfulness: the share of faithful copies and restatements flagged
 
 
 LABELS = {"faithful": (0, 1), "toxic": (0, 1), "refusal": (0, 1), "relevant": (0, 1, None)}  # the values a label may take
@@ -94,8 +96,18 @@ def quality(scorer: str, dataset: Path | str, flagged: Sequence[int], risk: Sequ
     return Quality(
         scorer, Path(dataset).name if isinstance(dataset, Path) else dataset, len(y), auc, threshold,
         tp / (tp + fp) if tp + fp else 0.0, tpr, positive, positives, positives / len(y) if len(y) else 0.0,
-        reweighted_precision(tpr, fpr), fpr,
+        reweighted_precision(tpr, fpr), fpr, precision_at_recall(y, r, 0.8),
     )
+
+
+def precision_at_recall(truth: np.ndarray, risk: np.ndarray, recall: float) -> float:
+    """The best precision of any threshold whose recall is at least `recall` (0 without positives)."""
+    from sklearn.metrics import precision_recall_curve
+
+    if not truth.any():
+        return 0.0
+    precisions, recalls, _ = precision_recall_curve(truth, risk)
+    return float(precisions[recalls >= recall].max())
 
 
 def as_event(prompt: str, response: str, context: list[str] | None = None, finish_reason: str | None = None) -> GenAIEvent:

@@ -10,11 +10,13 @@ import os
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import EVALSTREAM
 from test_faithfulness_models import build_cross_encoder
 
 from evalstream.evaluation.faithfulness import INDEPENDENT_SETS
+from evalstream.evaluation.metrics import precision_at_recall
 
 CONFIGURED = "faithfulness: nli:tiny-nli (configured)"
 DEFAULT = "faithfulness: factcheck (default)"
@@ -55,6 +57,8 @@ def test_the_default_figures_hold_where_the_targets_are_met(figures: list[dict])
     by = {(q["scorer"], q["dataset"]): q for q in figures}
     workload = by[(DEFAULT, "sample_events.jsonl.gz (generator truth)")]
     assert workload["roc_auc"] >= 0.95 and workload["precision"] >= 0.8 and workload["recall"] >= 0.8, workload
+    # the targets on the sample workload: precision >= 0.6 at recall >= 0.8, fewer than 5% of faithful copies flagged
+    assert workload["precision_at_recall_80"] >= 0.6 and workload["copies_flagged"] < 0.05, workload
     assert by[("toxicity: minilm-head (default)", "toxicity_eval.jsonl")]["roc_auc"] >= 0.95
     assert by[("relevance: minilm-head (default)", "relevance_eval.jsonl")]["roc_auc"] >= 0.85
     assert by[(DEFAULT, "faithfulness_eval.jsonl")]["roc_auc"] > by[("faithfulness: cosine-minilm (baseline)", "faithfulness_eval.jsonl")]["roc_auc"]
@@ -85,3 +89,10 @@ def test_a_set_with_a_row_that_cannot_be_scored_is_named_with_its_line(tmp_path:
     assert done.returncode == 2, done.stderr[-2000:]
     assert said in done.stderr and "Traceback" not in done.stderr, done.stderr
     assert "scoring" not in done.stderr  # before anything was scored
+
+
+def test_precision_at_a_recall_is_that_of_the_best_threshold_finding_enough() -> None:
+    truth, risk = np.array([1, 0, 1, 0, 1]), np.array([0.9, 0.8, 0.7, 0.2, 0.1])
+    assert precision_at_recall(truth, risk, 0.6) == pytest.approx(2 / 3)  # risk >= 0.7 finds 2 of 3, with one false flag
+    assert precision_at_recall(truth, risk, 0.8) == pytest.approx(3 / 5)  # finding all 3 takes every event
+    assert precision_at_recall(np.zeros(3, dtype=int), risk[:3], 0.8) == 0.0
