@@ -30,6 +30,7 @@ BATCH = 64  # events per call: progress, and bounded memory for the cross-encode
 
 def raw_faithfulness(model_dir: Path, rows: list[dict]) -> np.ndarray:
     """Each event's least supported claim (1.0 for an answer with no claim to check), uncalibrated."""
+    from evalstream.evaluation.faithfulness import scores
     from evalstream.evaluation.metrics import as_event
     from evalstream.scorers.embeddings import Embedder
     from evalstream.scorers.faithfulness import FaithfulnessScorer
@@ -42,8 +43,7 @@ def raw_faithfulness(model_dir: Path, rows: list[dict]) -> np.ndarray:
         task = progress.add_task(f"scoring {len(rows)} events with {model_dir.name}", total=len(rows))
         for start in range(0, len(rows), BATCH):
             batch = rows[start : start + BATCH]
-            results = scorer.score([as_event(r["prompt"], r["response"], r["context"]) for r in batch])
-            out += [1.0 if r["faithfulness"] is None else r["faithfulness"] for r in results]
+            out += scores(scorer, [as_event(r["prompt"], r["response"], r["context"]) for r in batch])
             progress.advance(task, len(batch))
     return np.array(out)
 
